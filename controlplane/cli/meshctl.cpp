@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// meshctl: the operator's command-line tool. Offline commands work on files
+// (pcap, topologies); REST commands arrive with the controller.
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "esp_command.hpp"
+
+namespace {
+
+const char* kUsage = R"(usage: meshctl COMMAND [options]
+
+commands:
+  esp keygen|encrypt|decrypt   ESP (AES-256-GCM, UDP 4500) over pcap files, offline
+  help                         this text
+
+meshctl COMMAND --help shows a command's options.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  try {
+    if (args[0] == "esp") return meshgw::cli::esp_command({args.begin() + 1, args.end()});
+  } catch (const std::exception& e) {
+    // Control-path errors (bad files, bad keys) end here, once, with a clear message.
+    std::cerr << "meshctl " << args[0] << ": error: " << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << "meshctl: unknown command '" << args[0] << "'\n" << kUsage;
+  return 2;
+}
