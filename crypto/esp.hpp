@@ -104,6 +104,7 @@ class alignas(64) OutboundSa {
   bool esn_;
   std::uint64_t next_seq_;
   std::array<std::uint8_t, kOuterIpv4Bytes + kUdpBytes> outer_template_{};
+  std::uint32_t outer_ip_sum_ = 0;  // one's-complement sum of the template, TOS and length 0
 };
 
 // Runtime of an inbound SA: key schedule and anti-replay window.
