@@ -7,10 +7,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-scripts/setup.sh
-ninja -C build >/dev/null
+# MESHGW_DEMO_PREBUILT=1: the caller (the e2e test) has already built everything.
+if [[ "${MESHGW_DEMO_PREBUILT:-0}" != 1 ]]; then
+  scripts/setup.sh
+  ninja -C build >/dev/null
+fi
 
-demo="$here/out/demo"
+demo="${MESHGW_DEMO_DIR:-$here/out/demo}"
 mkdir -p "$demo"
 rm -f "$demo"/*.pcap "$demo/sa.key"
 meshctl=build/controlplane/cli/meshctl
