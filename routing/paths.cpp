@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "paths.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+namespace meshgw::routing {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kTieTolerance = 1e-12;
+
+bool same_cost(double a, double b) noexcept {
+  if (std::isinf(a) || std::isinf(b)) return a == b;
+  return std::fabs(a - b) <= kTieTolerance * std::max({1.0, std::fabs(a), std::fabs(b)});
+}
+
+bool blocked(const Exclusions* ex, NodeIndex v, std::uint32_t e) noexcept {
+  if (ex == nullptr) return false;
+  return (!ex->nodes.empty() && ex->nodes[v]) || (!ex->edges.empty() && ex->edges[e]);
+}
+
+}  // namespace
+
+const char* to_string(Algorithm a) noexcept {
+  switch (a) {
+    case Algorithm::dijkstra: return "dijkstra";
+    case Algorithm::astar: return "astar";
+    case Algorithm::bellman_ford: return "bellman-ford";
+  }
+  return "dijkstra";
+}
+
+std::optional<Algorithm> algorithm_from_string(const std::string& name) noexcept {
+  if (name == "dijkstra") return Algorithm::dijkstra;
+  if (name == "astar" || name == "a*") return Algorithm::astar;
+  if (name == "bellman-ford" || name == "bellman_ford") return Algorithm::bellman_ford;
+  return std::nullopt;
+}
+
+void PathFinder::reset(std::size_t n) {
+  dist_.assign(n, kInf);
+  hops_.assign(n, 0);
+  pred_.assign(n, kNoNode);
+  pred_edge_.assign(n, ~std::uint32_t{0});
+}
+
+// Better label for v: cheaper, or as cheap with fewer hops, or as cheap and
+// as short through a predecessor that comes first by id.
+bool PathFinder::improves(const CsrGraph& g, NodeIndex v, double d, std::uint32_t hops,
+                          NodeIndex via) const noexcept {
+  const double cur = dist_[v];
+  if (d < cur && !same_cost(d, cur)) return true;
+  if (!same_cost(d, cur)) return false;
+  if (hops != hops_[v]) return hops < hops_[v];
+  return pred_[v] != kNoNode && g.rank(via) < g.rank(pred_[v]);
+}
+
+void PathFinder::dijkstra(const CsrGraph& g, NodeIndex source) {
+  reset(g.node_count());
+  source_ = source;
+  heap_.reset(g.node_count());
+  dist_[source] = 0;
+  heap_.push_or_decrease(source, 0);
+  while (!heap_.empty()) {
+    const NodeIndex u = heap_.pop();
+    if (u != source && !g.transit_ok(u)) continue;  // reachable as a destination only
+    const double du = dist_[u];
+    const std::uint32_t base = g.edge_begin(u);
+    const auto edges = g.out(u);
+    for (std::uint32_t i = 0; i < edges.size(); ++i) {
+      const CsrEdge& e = edges[i];
+      const double nd = du + e.weight;
+      if (nd > dist_[e.target] && !same_cost(nd, dist_[e.target])) continue;  // the common case
+      if (!improves(g, e.target, nd, hops_[u] + 1, u)) continue;
+      const bool cheaper = nd < dist_[e.target];
+      dist_[e.target] = std::min(nd, dist_[e.target]);
+      hops_[e.target] = hops_[u] + 1;
+      pred_[e.target] = u;
+      pred_edge_[e.target] = base + i;
+      if (cheaper || heap_.contains(e.target)) heap_.push_or_decrease(e.target, dist_[e.target]);
+    }
+  }
+}
+
+void PathFinder::bellman_ford(const CsrGraph& g, NodeIndex source) {
+  reset(g.node_count());
+  source_ = source;
+  dist_[source] = 0;
+  const std::size_t n = g.node_count();
+  for (std::size_t round = 0; round + 1 < std::max<std::size_t>(n, 2); ++round) {
+    bool changed = false;
+    for (NodeIndex u = 0; u < n; ++u) {
+      if (dist_[u] == kInf || (u != source && !g.transit_ok(u))) continue;
+      const std::uint32_t base = g.edge_begin(u);
+      const auto edges = g.out(u);
+      for (std::uint32_t i = 0; i < edges.size(); ++i) {
+        const CsrEdge& e = edges[i];
+        if (e.target == source) continue;
+        const double nd = dist_[u] + e.weight;
+        if (!improves(g, e.target, nd, hops_[u] + 1, u)) continue;
+        dist_[e.target] = std::min(nd, dist_[e.target]);
+        hops_[e.target] = hops_[u] + 1;
+        pred_[e.target] = u;
+        pred_edge_[e.target] = base + i;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+}
+
+double PathFinder::cost_to(const CsrGraph& g, NodeIndex v) const noexcept {
+  if (dist_[v] == kInf) return kInf;
+  return v == source_ ? 0.0 : dist_[v] - g.entry_cost(v);
+}
+
+Path PathFinder::build(const CsrGraph& g, NodeIndex s, NodeIndex t) const {
+  Path p;
+  for (NodeIndex v = t; v != s; v = pred_[v]) {
+    p.nodes.push_back(v);
+    p.edges.push_back(pred_edge_[v]);
+  }
+  p.nodes.push_back(s);
+  std::reverse(p.nodes.begin(), p.nodes.end());
+  std::reverse(p.edges.begin(), p.edges.end());
+  p.cost = path_cost(g, p.edges, t);
+  return p;
+}
+
+std::optional<Path> PathFinder::path_to(const CsrGraph& g, NodeIndex v) const {
+  if (source_ == kNoNode || dist_[v] == kInf) return std::nullopt;
+  return build(g, source_, v);
+}
+
+double path_cost(const CsrGraph& g, const std::vector<std::uint32_t>& edges, NodeIndex t) {
+  if (edges.empty()) return 0;
+  double c = 0;
+  for (std::uint32_t e : edges) c += g.edge(e).weight;
+  return c - g.entry_cost(t);
+}
+
+template <bool kAstar>
+std::optional<Path> PathFinder::best_first(const CsrGraph& g, NodeIndex s, NodeIndex t,
+                                           const Exclusions* ex) {
+  reset(g.node_count());
+  source_ = kNoNode;  // a partial search: path_to() is not valid afterwards
+  heap_.reset(g.node_count());
+  dist_[s] = 0;
+  heap_.push_or_decrease(s, kAstar ? g.heuristic(s, t) : 0.0);
+  while (!heap_.empty()) {
+    const NodeIndex u = heap_.pop();
+    if (u == t) return build(g, s, t);
+    if (u != s && !g.transit_ok(u)) continue;
+    const std::uint32_t base = g.edge_begin(u);
+    const auto edges = g.out(u);
+    for (std::uint32_t i = 0; i < edges.size(); ++i) {
+      const CsrEdge& e = edges[i];
+      if (blocked(ex, e.target, base + i)) continue;
+      const double nd = dist_[u] + e.weight;
+      if (!improves(g, e.target, nd, hops_[u] + 1, u)) continue;
+      const bool cheaper = nd < dist_[e.target];
+      dist_[e.target] = std::min(nd, dist_[e.target]);
+      hops_[e.target] = hops_[u] + 1;
+      pred_[e.target] = u;
+      pred_edge_[e.target] = base + i;
+      // A* re-opens a closed node when it gets cheaper, so an admissible bound
+      // suffices even where rounding makes it a hair inconsistent.
+      if (cheaper || heap_.contains(e.target))
+        heap_.push_or_decrease(e.target, dist_[e.target] + (kAstar ? g.heuristic(e.target, t) : 0.0));
+    }
+  }
+  return std::nullopt;
+}
+
+// Bellman-Ford by layers: layer h holds the best cost with at most h links.
+std::optional<Path> PathFinder::hop_bounded(const CsrGraph& g, NodeIndex s, NodeIndex t,
+                                            int max_hops, const Exclusions* ex) {
+  const std::size_t n = g.node_count();
+  const auto layers = static_cast<std::size_t>(std::min<std::size_t>(max_hops, n - 1 > 0 ? n - 1 : 1));
+  std::vector<double> prev(n, kInf), cur(n, kInf);
+  std::vector<NodeIndex> via(layers * n, kNoNode);  // via[h-1][v]: predecessor in layer h
+  std::vector<std::uint32_t> via_edge(layers * n, 0);
+  prev[s] = 0;
+  std::size_t used = 0;
+  for (std::size_t h = 1; h <= layers; ++h) {
+    cur = prev;  // a path with fewer links stays allowed
+    bool changed = false;
+    for (NodeIndex u = 0; u < n; ++u) {
+      if (prev[u] == kInf || u == t || (u != s && !g.transit_ok(u))) continue;
+      const std::uint32_t base = g.edge_begin(u);
+      const auto edges = g.out(u);
+      for (std::uint32_t i = 0; i < edges.size(); ++i) {
+        const CsrEdge& e = edges[i];
+        if (e.target == s || blocked(ex, e.target, base + i)) continue;
+        const double nd = prev[u] + e.weight;
+        const std::size_t slot = (h - 1) * n + e.target;
+        const bool better = (nd < cur[e.target] && !same_cost(nd, cur[e.target])) ||
+                            (same_cost(nd, cur[e.target]) && via[slot] != kNoNode &&
+                             g.rank(u) < g.rank(via[slot]));
+        if (!better) continue;
+        cur[e.target] = std::min(nd, cur[e.target]);
+        via[slot] = u;
+        via_edge[slot] = base + i;
+        changed = true;
+      }
+    }
+    prev.swap(cur);
+    used = h;
+    if (!changed) break;
+  }
+  if (prev[t] == kInf || t == s) return std::nullopt;
+  Path p;
+  NodeIndex v = t;
+  for (std::size_t h = used; h >= 1 && v != s; --h) {
+    const std::size_t slot = (h - 1) * n + v;
+    if (via[slot] == kNoNode) continue;  // carried over from layer h-1
+    p.nodes.push_back(v);
+    p.edges.push_back(via_edge[slot]);
+    v = via[slot];
+  }
+  p.nodes.push_back(s);
+  std::reverse(p.nodes.begin(), p.nodes.end());
+  std::reverse(p.edges.begin(), p.edges.end());
+  p.cost = path_cost(g, p.edges, t);
+  return p;
+}
+
+std::optional<Path> PathFinder::shortest(const CsrGraph& g, NodeIndex s, NodeIndex t, Algorithm algo,
+                                         std::optional<int> max_hops, const Exclusions* ex) {
+  if (s >= g.node_count() || t >= g.node_count()) return std::nullopt;
+  if (s == t) return Path{{s}, {}, 0.0};
+  if (max_hops) {
+    if (*max_hops < 1) return std::nullopt;
+    return hop_bounded(g, s, t, *max_hops, ex);
+  }
+  switch (algo) {
+    case Algorithm::astar: return best_first<true>(g, s, t, ex);
+    case Algorithm::bellman_ford:
+      return hop_bounded(g, s, t, static_cast<int>(std::max<std::size_t>(g.node_count(), 2) - 1), ex);
+    case Algorithm::dijkstra: break;
+  }
+  return best_first<false>(g, s, t, ex);
+}
+
+namespace {
+
+// (cost, hops, node ids along the path): Yen's candidate order.
+bool path_less(const CsrGraph& g, const Path& a, const Path& b) {
+  if (!same_cost(a.cost, b.cost)) return a.cost < b.cost;
+  if (a.hops() != b.hops()) return a.hops() < b.hops();
+  return std::lexicographical_compare(a.nodes.begin(), a.nodes.end(), b.nodes.begin(), b.nodes.end(),
+                                      [&](NodeIndex x, NodeIndex y) { return g.rank(x) < g.rank(y); });
+}
+
+}  // namespace
+
+std::vector<Path> PathFinder::k_shortest(const CsrGraph& g, NodeIndex s, NodeIndex t, std::size_t k,
+                                         std::optional<int> max_hops) {
+  std::vector<Path> found;
+  if (k == 0) return found;
+  const Algorithm algo = max_hops ? Algorithm::bellman_ford : Algorithm::dijkstra;
+  auto first = shortest(g, s, t, algo, max_hops);
+  if (!first) return found;
+  found.push_back(std::move(*first));
+  std::vector<Path> candidates;
+  std::set<std::vector<NodeIndex>> seen{found.front().nodes};
+  Exclusions ex;
+  ex.nodes.assign(g.node_count(), 0);
+  ex.edges.assign(g.edge_count(), 0);
+  while (found.size() < k) {
+    const Path& last = found.back();
+    for (std::size_t i = 0; i + 1 < last.nodes.size(); ++i) {
+      const NodeIndex spur = last.nodes[i];
+      // Links out of the spur node that earlier paths with this root already took.
+      for (const Path& p : found) {
+        if (p.nodes.size() > i + 1 && std::equal(p.nodes.begin(), p.nodes.begin() + i + 1, last.nodes.begin()))
+          ex.edges[p.edges[i]] = 1;
+      }
+      for (std::size_t j = 0; j < i; ++j) ex.nodes[last.nodes[j]] = 1;
+      std::optional<int> spur_hops;
+      if (max_hops) spur_hops = *max_hops - static_cast<int>(i);
+      std::optional<Path> spur_path;
+      if (!spur_hops || *spur_hops >= 1) spur_path = shortest(g, spur, t, algo, spur_hops, &ex);
+      std::fill(ex.edges.begin(), ex.edges.end(), 0);
+      for (std::size_t j = 0; j < i; ++j) ex.nodes[last.nodes[j]] = 0;
+      if (!spur_path) continue;
+      Path total;
+      total.nodes.assign(last.nodes.begin(), last.nodes.begin() + i);
+      total.nodes.insert(total.nodes.end(), spur_path->nodes.begin(), spur_path->nodes.end());
+      total.edges.assign(last.edges.begin(), last.edges.begin() + i);
+      total.edges.insert(total.edges.end(), spur_path->edges.begin(), spur_path->edges.end());
+      total.cost = path_cost(g, total.edges, t);
+      if (seen.insert(total.nodes).second) candidates.push_back(std::move(total));
+    }
+    if (candidates.empty()) break;
+    const auto best = std::min_element(candidates.begin(), candidates.end(),
+                                       [&](const Path& a, const Path& b) { return path_less(g, a, b); });
+    found.push_back(std::move(*best));
+    candidates.erase(best);
+  }
+  return found;
+}
+
+std::optional<Path> PathFinder::via_waypoint(const CsrGraph& g, NodeIndex s, NodeIndex w, NodeIndex t,
+                                             Algorithm algo, std::optional<int> max_hops) {
+  if (w == s || w == t) return shortest(g, s, t, algo, max_hops);
+  if (!g.transit_ok(w)) return std::nullopt;
+  std::optional<Path> best;
+  // Try both orders of "fix one leg, route the other around it"; keep the cheaper.
+  for (int order = 0; order < 2; ++order) {
+    Exclusions ex;
+    ex.nodes.assign(g.node_count(), 0);
+    std::optional<Path> a, b;
+    if (order == 0) {
+      a = shortest(g, s, w, algo, max_hops);
+      if (!a) continue;
+      for (NodeIndex v : a->nodes) ex.nodes[v] = v != w;
+      std::optional<int> rest;
+      if (max_hops) rest = *max_hops - static_cast<int>(a->hops());
+      if (rest && *rest < 1) continue;
+      b = shortest(g, w, t, algo, rest, &ex);
+    } else {
+      b = shortest(g, w, t, algo, max_hops);
+      if (!b) continue;
+      for (NodeIndex v : b->nodes) ex.nodes[v] = v != w;
+      std::optional<int> rest;
+      if (max_hops) rest = *max_hops - static_cast<int>(b->hops());
+      if (rest && *rest < 1) continue;
+      a = shortest(g, s, w, algo, rest, &ex);
+    }
+    if (!a || !b) continue;
+    Path p;
+    p.nodes = a->nodes;
+    p.nodes.insert(p.nodes.end(), b->nodes.begin() + 1, b->nodes.end());
+    p.edges = a->edges;
+    p.edges.insert(p.edges.end(), b->edges.begin(), b->edges.end());
+    p.cost = path_cost(g, p.edges, t);
+    if (!best || path_less(g, p, *best)) best = std::move(p);
+  }
+  return best;
+}
+
+}  // namespace meshgw::routing
