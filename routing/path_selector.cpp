@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "path_selector.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace meshgw::routing {
+
+const char* to_string(SelectionReason r) noexcept {
+  switch (r) {
+    case SelectionReason::none: return "none";
+    case SelectionReason::initial: return "initial";
+    case SelectionReason::better_for_hold: return "better_for_hold_time";
+    case SelectionReason::primary_failed: return "primary_failed";
+    case SelectionReason::no_path: return "no_path";
+    case SelectionReason::unchanged: return "unchanged";
+    case SelectionReason::pending: return "better_candidate_pending";
+  }
+  return "none";
+}
+
+namespace {
+
+// FNV-1a: a stable hash (std::hash may differ between builds), so every
+// restart of a gateway keeps its jitter.
+std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::size_t shared_links(const NamedPath& a, const NamedPath& b) {
+  std::set<std::pair<std::string, std::string>> la;
+  for (std::size_t i = 0; i + 1 < a.nodes.size(); ++i) la.insert({a.nodes[i], a.nodes[i + 1]});
+  std::size_t n = 0;
+  for (std::size_t i = 0; i + 1 < b.nodes.size(); ++i) n += la.count({b.nodes[i], b.nodes[i + 1]});
+  return n;
+}
+
+}  // namespace
+
+std::uint64_t PathSelector::hold_for(const std::string& destination, const std::string& traffic_class) const {
+  const std::uint64_t h = fnv1a(traffic_class, fnv1a(destination, fnv1a(config_.gateway_id)));
+  const double unit = static_cast<double>(h % 1'000'000) / 1'000'000.0;
+  return config_.hold_ns + static_cast<std::uint64_t>(static_cast<double>(config_.hold_ns) *
+                                                      config_.hold_jitter_fraction * unit);
+}
+
+Selection PathSelector::finish(State& st, const std::vector<NamedPath>& candidates, SelectionReason reason,
+                               bool changed) {
+  Selection sel;
+  sel.has_route = st.has_route;
+  sel.primary = st.primary;
+  sel.reason = reason;
+  sel.changed = changed;
+  if (changed) ++switches_;
+  std::vector<const NamedPath*> others;
+  for (const NamedPath& c : candidates)
+    if (c.nodes != st.primary.nodes) others.push_back(&c);
+  std::stable_sort(others.begin(), others.end(), [&](const NamedPath* a, const NamedPath* b) {
+    return shared_links(*a, st.primary) < shared_links(*b, st.primary);  // ties keep cost order
+  });
+  for (std::size_t i = 0; i < others.size() && i < config_.backups; ++i) sel.backups.push_back(*others[i]);
+  return sel;
+}
+
+Selection PathSelector::update(const std::string& destination, const std::string& traffic_class,
+                               const std::vector<NamedPath>& candidates, std::uint64_t now_ns) {
+  State& st = states_[{destination, traffic_class}];
+  if (candidates.empty()) {
+    const bool changed = st.has_route;
+    st = State{};
+    return finish(st, candidates, SelectionReason::no_path, changed);
+  }
+  const NamedPath& best = candidates.front();
+  if (!st.has_route) {
+    st.has_route = true;
+    st.primary = best;
+    st.pending.clear();
+    return finish(st, candidates, SelectionReason::initial, true);
+  }
+  const auto current = std::find_if(candidates.begin(), candidates.end(),
+                                    [&](const NamedPath& c) { return c.nodes == st.primary.nodes; });
+  if (current == candidates.end()) {
+    st.primary = best;
+    st.pending.clear();
+    return finish(st, candidates, SelectionReason::primary_failed, true);
+  }
+  st.primary.cost = current->cost;  // the primary's cost under today's metrics
+  const double gain = current->cost - best.cost;
+  const bool better = best.nodes != st.primary.nodes && gain > config_.absolute_margin &&
+                      gain > config_.relative_margin * current->cost;
+  if (!better) {
+    st.pending.clear();
+    return finish(st, candidates, SelectionReason::unchanged, false);
+  }
+  if (st.pending != best.nodes) {
+    st.pending = best.nodes;
+    st.pending_since = now_ns;
+  }
+  if (now_ns - st.pending_since >= hold_for(destination, traffic_class)) {
+    st.primary = best;
+    st.pending.clear();
+    return finish(st, candidates, SelectionReason::better_for_hold, true);
+  }
+  return finish(st, candidates, SelectionReason::pending, false);
+}
+
+}  // namespace meshgw::routing

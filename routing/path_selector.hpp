@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Path selection with hysteresis, per (destination, traffic class).
+//
+// Each recomputation hands the selector the ranked candidate paths under the
+// current (predicted) metrics. Rules, in order:
+//  1. No candidate: no route.
+//  2. The current primary is no longer among the candidates (a link or node
+//     on it failed, or a constraint now excludes it): switch at once to the
+//     best candidate, which the caller has precomputed as the first backup.
+//  3. The best candidate beats the primary by more than `relative_margin`
+//     of the primary's cost AND more than `absolute_margin`: it must stay the
+//     best, continuously, for the hold time before the primary moves.
+//     Any recomputation where it is not better resets the clock, so metrics
+//     that oscillate around a threshold never cause a switch.
+//  4. Otherwise keep the primary.
+// The hold time is spread per gateway (a deterministic jitter from the
+// gateway's id), so gateways that see the same change do not all move in
+// the same instant (herd damping).
+// Backups: the best other candidates, preferring those sharing the fewest
+// links with the primary.
+//
+// Paths are named by node ids, not indices, so a state survives topology
+// rebuilds. Time is passed in (nanoseconds, any monotonic origin). Pure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace meshgw::routing {
+
+struct NamedPath {
+  std::vector<std::string> nodes;
+  double cost = 0;
+};
+
+struct SelectorConfig {
+  double relative_margin = 0.10;
+  double absolute_margin = 0.5;             // cost units (ms with default weights)
+  std::uint64_t hold_ns = 10'000'000'000;   // 10 s
+  double hold_jitter_fraction = 0.5;        // hold is in [hold, hold * (1 + fraction))
+  std::size_t backups = 2;
+  std::string gateway_id;                   // seeds the jitter
+};
+
+enum class SelectionReason : std::uint8_t { none, initial, better_for_hold, primary_failed, no_path, unchanged, pending };
+const char* to_string(SelectionReason r) noexcept;
+
+struct Selection {
+  bool has_route = false;
+  NamedPath primary;
+  std::vector<NamedPath> backups;
+  SelectionReason reason = SelectionReason::none;
+  bool changed = false;  // the primary moved in this update
+};
+
+class PathSelector {
+ public:
+  explicit PathSelector(SelectorConfig config) : config_(std::move(config)) {}
+
+  // candidates: sorted by cost, best first (e.g. Yen's k shortest).
+  Selection update(const std::string& destination, const std::string& traffic_class,
+                   const std::vector<NamedPath>& candidates, std::uint64_t now_ns);
+  // The hold time this gateway applies to a key (with its jitter).
+  std::uint64_t hold_for(const std::string& destination, const std::string& traffic_class) const;
+  std::size_t switches() const noexcept { return switches_; }
+
+ private:
+  struct State {
+    bool has_route = false;
+    NamedPath primary;
+    std::vector<std::string> pending;  // challenger nodes, empty if none
+    std::uint64_t pending_since = 0;
+  };
+  Selection finish(State& st, const std::vector<NamedPath>& candidates, SelectionReason reason, bool changed);
+
+  SelectorConfig config_;
+  std::map<std::pair<std::string, std::string>, State> states_;
+  std::size_t switches_ = 0;
+};
+
+}  // namespace meshgw::routing
