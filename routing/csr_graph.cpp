@@ -13,19 +13,63 @@ constexpr double kDegToRad = 3.14159265358979323846 / 180.0;
 constexpr double kEarthRadiusKm = 6371.0;
 }  // namespace
 
+namespace {
+
+// Breadth-first order over the links taken as undirected, each component
+// from its first node: neighbours end up with nearby numbers.
+std::vector<NodeIndex> breadth_first_order(const Topology& topo) {
+  const std::size_t n = topo.node_count();
+  std::vector<std::uint32_t> start(n + 1, 0);
+  for (const Link& l : topo.links()) {
+    ++start[l.src + 1];
+    ++start[l.dst + 1];
+  }
+  for (std::size_t i = 0; i < n; ++i) start[i + 1] += start[i];
+  std::vector<NodeIndex> adj(start[n]);
+  std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+  for (const Link& l : topo.links()) {
+    adj[fill[l.src]++] = l.dst;
+    adj[fill[l.dst]++] = l.src;
+  }
+  std::vector<NodeIndex> order;
+  order.reserve(n);
+  std::vector<std::uint8_t> seen(n, 0);
+  for (NodeIndex root = 0; root < n; ++root) {
+    if (seen[root]) continue;
+    seen[root] = 1;
+    order.push_back(root);
+    for (std::size_t head = order.size() - 1; head < order.size(); ++head) {
+      const NodeIndex u = order[head];
+      for (std::uint32_t i = start[u]; i < start[u + 1]; ++i) {
+        if (!seen[adj[i]]) {
+          seen[adj[i]] = 1;
+          order.push_back(adj[i]);
+        }
+      }
+    }
+  }
+  return order;
+}
+
+}  // namespace
+
 CsrGraph::CsrGraph(const Topology& topo, const CostModel& model, const Constraints& constraints) {
   const std::size_t n = topo.node_count();
+  external_ = breadth_first_order(topo);
+  internal_.resize(n);
+  for (NodeIndex i = 0; i < n; ++i) internal_[external_[i]] = i;
   transit_ok_.resize(n);
   entry_cost_.resize(n);
-  for (NodeIndex u = 0; u < n; ++u) {
-    const Node& node = topo.nodes()[u];
-    transit_ok_[u] = transit_allowed(node, constraints) ? 1 : 0;
-    entry_cost_[u] = node_cost(node, model);
+  for (NodeIndex i = 0; i < n; ++i) {
+    const Node& node = topo.nodes()[external_[i]];
+    transit_ok_[i] = transit_allowed(node, constraints) ? 1 : 0;
+    entry_cost_[i] = node_cost(node, model);
   }
   std::vector<NodeIndex> by_id(n);
   std::iota(by_id.begin(), by_id.end(), 0);
-  std::sort(by_id.begin(), by_id.end(),
-            [&](NodeIndex a, NodeIndex b) { return topo.nodes()[a].id < topo.nodes()[b].id; });
+  std::sort(by_id.begin(), by_id.end(), [&](NodeIndex a, NodeIndex b) {
+    return topo.nodes()[external_[a]].id < topo.nodes()[external_[b]].id;
+  });
   rank_.resize(n);
   for (std::uint32_t r = 0; r < n; ++r) rank_[by_id[r]] = r;
 
@@ -38,10 +82,11 @@ CsrGraph::CsrGraph(const Topology& topo, const CostModel& model, const Constrain
   cand.reserve(topo.link_count());
   for (LinkIndex l = 0; l < topo.link_count(); ++l) {
     const Link& link = topo.links()[l];
-    if (!topo.nodes()[link.src].up && !topo.nodes()[link.dst].up) continue;
+    if (!topo.nodes()[link.src].up || !topo.nodes()[link.dst].up) continue;  // a down gateway neither sends nor receives
     const double w = link_cost(link, model);
     if (!std::isfinite(w)) continue;
-    cand.push_back({link.src, {w + entry_cost_[link.dst], link.dst, l}});
+    const NodeIndex src = internal_[link.src], dst = internal_[link.dst];
+    cand.push_back({src, {w + entry_cost_[dst], dst, l}});
   }
   std::sort(cand.begin(), cand.end(), [](const Candidate& a, const Candidate& b) {
     if (a.src != b.src) return a.src < b.src;
@@ -68,8 +113,8 @@ CsrGraph::CsrGraph(const Topology& topo, const CostModel& model, const Constrain
   lon_rad_.resize(n);
   cos_lat_.resize(n);
   for (NodeIndex u = 0; u < n; ++u) {
-    lat_rad_[u] = *topo.nodes()[u].lat * kDegToRad;
-    lon_rad_[u] = *topo.nodes()[u].lon * kDegToRad;
+    lat_rad_[u] = *topo.nodes()[external_[u]].lat * kDegToRad;
+    lon_rad_[u] = *topo.nodes()[external_[u]].lon * kDegToRad;
     cos_lat_[u] = std::cos(lat_rad_[u]);
   }
   double scale = std::numeric_limits<double>::infinity();

@@ -5,6 +5,13 @@
 // transit. Parallel links are collapsed to the cheapest; links that cannot
 // carry traffic (down, infinite cost) are left out. Rebuilt when the
 // topology version or the model changes (cheap: O(V + E log E)).
+//
+// Nodes are renumbered internally in breadth-first order, so that nodes
+// near each other in the graph are near each other in memory: a search then
+// finds a node's neighbours' labels and edges in cache (measured: the main
+// reason single-source Dijkstra here beats Boost.Graph on the same graph).
+// Everything indexed by node in this class uses internal indices;
+// to_internal()/to_external() convert from and to Topology indices.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +25,8 @@ namespace meshgw::routing {
 
 struct CsrEdge {
   double weight;
-  NodeIndex target;
-  LinkIndex link;  // index into Topology::links()
+  NodeIndex target;  // internal index
+  LinkIndex link;    // index into Topology::links()
 };
 
 class CsrGraph {
@@ -28,6 +35,8 @@ class CsrGraph {
   CsrGraph(const Topology& topology, const CostModel& model, const Constraints& constraints = {});
 
   std::size_t node_count() const noexcept { return transit_ok_.size(); }
+  NodeIndex to_internal(NodeIndex topology_index) const noexcept { return internal_[topology_index]; }
+  NodeIndex to_external(NodeIndex internal) const noexcept { return external_[internal]; }
   std::size_t edge_count() const noexcept { return edges_.size(); }
   std::span<const CsrEdge> out(NodeIndex u) const noexcept {
     return {edges_.data() + offsets_[u], edges_.data() + offsets_[u + 1]};
@@ -53,6 +62,8 @@ class CsrGraph {
  private:
   double great_circle(NodeIndex a, NodeIndex b) const noexcept;
 
+  std::vector<NodeIndex> internal_;  // by topology index
+  std::vector<NodeIndex> external_;  // by internal index
   std::vector<std::uint32_t> offsets_;
   std::vector<CsrEdge> edges_;
   std::vector<std::uint8_t> transit_ok_;

@@ -66,23 +66,37 @@ class DaryHeap {
     pos_[e.node] = i;
   }
 
+  // Index of the smallest of the children [first, end), without branches on
+  // the keys (they are unpredictable, and mispredictions were the cost).
+  std::uint32_t min_child(std::uint32_t first, std::uint32_t end) const noexcept {
+    std::uint32_t best = first;
+    double best_key = heap_[first].key;
+    for (std::uint32_t c = first + 1; c < end; ++c) {
+      const double k = heap_[c].key;
+      const bool less = k < best_key;
+      best = less ? c : best;
+      best_key = less ? k : best_key;
+    }
+    return best;
+  }
+
+  // Bottom-up: move the hole at i down to a leaf along the smaller children,
+  // then sift the displaced entry up from there. The entry being placed is
+  // usually a leaf's, so it rarely climbs back; this saves a compare per level.
   void sift_down(std::uint32_t i) {
     const Entry e = heap_[i];
     const auto n = static_cast<std::uint32_t>(heap_.size());
     for (;;) {
       const std::uint32_t first = i * Arity + 1;
       if (first >= n) break;
-      const std::uint32_t end = first + Arity < n ? first + Arity : n;
-      std::uint32_t best = first;
-      for (std::uint32_t c = first + 1; c < end; ++c)
-        if (heap_[c].key < heap_[best].key) best = c;
-      if (!(heap_[best].key < e.key)) break;
+      const std::uint32_t best = min_child(first, first + Arity < n ? first + Arity : n);
       heap_[i] = heap_[best];
       pos_[heap_[i].node] = i;
       i = best;
     }
     heap_[i] = e;
     pos_[e.node] = i;
+    sift_up(i);
   }
 
   std::vector<Entry> heap_;

@@ -43,23 +43,22 @@ std::optional<Algorithm> algorithm_from_string(const std::string& name) noexcept
 
 void PathFinder::reset(std::size_t n) {
   dist_.assign(n, kInf);
-  hops_.assign(n, 0);
-  pred_.assign(n, kNoNode);
-  pred_edge_.assign(n, ~std::uint32_t{0});
+  back_.assign(n, Back{kNoNode, ~std::uint32_t{0}, 0});
 }
 
 // Better label for v: cheaper, or as cheap with fewer hops, or as cheap and
 // as short through a predecessor that comes first by id.
-bool PathFinder::improves(const CsrGraph& g, NodeIndex v, double d, std::uint32_t hops,
-                          NodeIndex via) const noexcept {
+[[gnu::always_inline]] inline bool PathFinder::improves(const CsrGraph& g, NodeIndex v, double d,
+                                                        std::uint32_t hops, NodeIndex via) const noexcept {
   const double cur = dist_[v];
-  if (d < cur && !same_cost(d, cur)) return true;
-  if (!same_cost(d, cur)) return false;
-  if (hops != hops_[v]) return hops < hops_[v];
-  return pred_[v] != kNoNode && g.rank(via) < g.rank(pred_[v]);
+  if (d < cur * (1 - kTieTolerance) - kTieTolerance) return true;  // clearly cheaper (also when cur is +inf)
+  if (!same_cost(d, cur)) return d < cur;
+  if (hops != back_[v].hops) return hops < back_[v].hops;
+  return back_[v].pred != kNoNode && g.rank(via) < g.rank(back_[v].pred);
 }
 
-void PathFinder::dijkstra(const CsrGraph& g, NodeIndex source) {
+void PathFinder::dijkstra(const CsrGraph& g, NodeIndex external_source) {
+  const NodeIndex source = g.to_internal(external_source);
   reset(g.node_count());
   source_ = source;
   heap_.reset(g.node_count());
@@ -74,19 +73,19 @@ void PathFinder::dijkstra(const CsrGraph& g, NodeIndex source) {
     for (std::uint32_t i = 0; i < edges.size(); ++i) {
       const CsrEdge& e = edges[i];
       const double nd = du + e.weight;
-      if (nd > dist_[e.target] && !same_cost(nd, dist_[e.target])) continue;  // the common case
-      if (!improves(g, e.target, nd, hops_[u] + 1, u)) continue;
+      // The common case, clearly worse, in one multiply-add and a compare.
+      if (nd > dist_[e.target] * (1 + kTieTolerance) + kTieTolerance) continue;
+      if (!improves(g, e.target, nd, back_[u].hops + 1, u)) continue;
       const bool cheaper = nd < dist_[e.target];
       dist_[e.target] = std::min(nd, dist_[e.target]);
-      hops_[e.target] = hops_[u] + 1;
-      pred_[e.target] = u;
-      pred_edge_[e.target] = base + i;
+      back_[e.target] = Back{u, base + i, back_[u].hops + 1};
       if (cheaper || heap_.contains(e.target)) heap_.push_or_decrease(e.target, dist_[e.target]);
     }
   }
 }
 
-void PathFinder::bellman_ford(const CsrGraph& g, NodeIndex source) {
+void PathFinder::bellman_ford(const CsrGraph& g, NodeIndex external_source) {
+  const NodeIndex source = g.to_internal(external_source);
   reset(g.node_count());
   source_ = source;
   dist_[source] = 0;
@@ -101,11 +100,9 @@ void PathFinder::bellman_ford(const CsrGraph& g, NodeIndex source) {
         const CsrEdge& e = edges[i];
         if (e.target == source) continue;
         const double nd = dist_[u] + e.weight;
-        if (!improves(g, e.target, nd, hops_[u] + 1, u)) continue;
+        if (!improves(g, e.target, nd, back_[u].hops + 1, u)) continue;
         dist_[e.target] = std::min(nd, dist_[e.target]);
-        hops_[e.target] = hops_[u] + 1;
-        pred_[e.target] = u;
-        pred_edge_[e.target] = base + i;
+        back_[e.target] = Back{u, base + i, back_[u].hops + 1};
         changed = true;
       }
     }
@@ -113,34 +110,37 @@ void PathFinder::bellman_ford(const CsrGraph& g, NodeIndex source) {
   }
 }
 
-double PathFinder::cost_to(const CsrGraph& g, NodeIndex v) const noexcept {
+double PathFinder::cost_to(const CsrGraph& g, NodeIndex external_v) const noexcept {
+  const NodeIndex v = g.to_internal(external_v);
   if (dist_[v] == kInf) return kInf;
   return v == source_ ? 0.0 : dist_[v] - g.entry_cost(v);
 }
 
 Path PathFinder::build(const CsrGraph& g, NodeIndex s, NodeIndex t) const {
   Path p;
-  for (NodeIndex v = t; v != s; v = pred_[v]) {
+  for (NodeIndex v = t; v != s; v = back_[v].pred) {
     p.nodes.push_back(v);
-    p.edges.push_back(pred_edge_[v]);
+    p.edges.push_back(back_[v].edge);
   }
   p.nodes.push_back(s);
   std::reverse(p.nodes.begin(), p.nodes.end());
   std::reverse(p.edges.begin(), p.edges.end());
-  p.cost = path_cost(g, p.edges, t);
+  for (NodeIndex& v : p.nodes) v = g.to_external(v);
+  p.cost = path_cost(g, p.edges);
   return p;
 }
 
-std::optional<Path> PathFinder::path_to(const CsrGraph& g, NodeIndex v) const {
+std::optional<Path> PathFinder::path_to(const CsrGraph& g, NodeIndex external_v) const {
+  const NodeIndex v = g.to_internal(external_v);
   if (source_ == kNoNode || dist_[v] == kInf) return std::nullopt;
   return build(g, source_, v);
 }
 
-double path_cost(const CsrGraph& g, const std::vector<std::uint32_t>& edges, NodeIndex t) {
+double path_cost(const CsrGraph& g, const std::vector<std::uint32_t>& edges) {
   if (edges.empty()) return 0;
   double c = 0;
   for (std::uint32_t e : edges) c += g.edge(e).weight;
-  return c - g.entry_cost(t);
+  return c - g.entry_cost(g.edge(edges.back()).target);
 }
 
 template <bool kAstar>
@@ -161,12 +161,11 @@ std::optional<Path> PathFinder::best_first(const CsrGraph& g, NodeIndex s, NodeI
       const CsrEdge& e = edges[i];
       if (blocked(ex, e.target, base + i)) continue;
       const double nd = dist_[u] + e.weight;
-      if (!improves(g, e.target, nd, hops_[u] + 1, u)) continue;
+      if (nd > dist_[e.target] * (1 + kTieTolerance) + kTieTolerance) continue;
+      if (!improves(g, e.target, nd, back_[u].hops + 1, u)) continue;
       const bool cheaper = nd < dist_[e.target];
       dist_[e.target] = std::min(nd, dist_[e.target]);
-      hops_[e.target] = hops_[u] + 1;
-      pred_[e.target] = u;
-      pred_edge_[e.target] = base + i;
+      back_[e.target] = Back{u, base + i, back_[u].hops + 1};
       // A* re-opens a closed node when it gets cheaper, so an admissible bound
       // suffices even where rounding makes it a hair inconsistent.
       if (cheaper || heap_.contains(e.target))
@@ -225,14 +224,16 @@ std::optional<Path> PathFinder::hop_bounded(const CsrGraph& g, NodeIndex s, Node
   p.nodes.push_back(s);
   std::reverse(p.nodes.begin(), p.nodes.end());
   std::reverse(p.edges.begin(), p.edges.end());
-  p.cost = path_cost(g, p.edges, t);
+  for (NodeIndex& node : p.nodes) node = g.to_external(node);
+  p.cost = path_cost(g, p.edges);
   return p;
 }
 
-std::optional<Path> PathFinder::shortest(const CsrGraph& g, NodeIndex s, NodeIndex t, Algorithm algo,
-                                         std::optional<int> max_hops, const Exclusions* ex) {
-  if (s >= g.node_count() || t >= g.node_count()) return std::nullopt;
-  if (s == t) return Path{{s}, {}, 0.0};
+std::optional<Path> PathFinder::shortest(const CsrGraph& g, NodeIndex external_s, NodeIndex external_t,
+                                         Algorithm algo, std::optional<int> max_hops, const Exclusions* ex) {
+  if (external_s >= g.node_count() || external_t >= g.node_count()) return std::nullopt;
+  if (external_s == external_t) return Path{{external_s}, {}, 0.0};
+  const NodeIndex s = g.to_internal(external_s), t = g.to_internal(external_t);
   if (max_hops) {
     if (*max_hops < 1) return std::nullopt;
     return hop_bounded(g, s, t, *max_hops, ex);
@@ -253,7 +254,7 @@ bool path_less(const CsrGraph& g, const Path& a, const Path& b) {
   if (!same_cost(a.cost, b.cost)) return a.cost < b.cost;
   if (a.hops() != b.hops()) return a.hops() < b.hops();
   return std::lexicographical_compare(a.nodes.begin(), a.nodes.end(), b.nodes.begin(), b.nodes.end(),
-                                      [&](NodeIndex x, NodeIndex y) { return g.rank(x) < g.rank(y); });
+                                      [&](NodeIndex x, NodeIndex y) { return g.rank(g.to_internal(x)) < g.rank(g.to_internal(y)); });
 }
 
 }  // namespace
@@ -280,20 +281,20 @@ std::vector<Path> PathFinder::k_shortest(const CsrGraph& g, NodeIndex s, NodeInd
         if (p.nodes.size() > i + 1 && std::equal(p.nodes.begin(), p.nodes.begin() + i + 1, last.nodes.begin()))
           ex.edges[p.edges[i]] = 1;
       }
-      for (std::size_t j = 0; j < i; ++j) ex.nodes[last.nodes[j]] = 1;
+      for (std::size_t j = 0; j < i; ++j) ex.nodes[g.to_internal(last.nodes[j])] = 1;
       std::optional<int> spur_hops;
       if (max_hops) spur_hops = *max_hops - static_cast<int>(i);
       std::optional<Path> spur_path;
       if (!spur_hops || *spur_hops >= 1) spur_path = shortest(g, spur, t, algo, spur_hops, &ex);
       std::fill(ex.edges.begin(), ex.edges.end(), 0);
-      for (std::size_t j = 0; j < i; ++j) ex.nodes[last.nodes[j]] = 0;
+      for (std::size_t j = 0; j < i; ++j) ex.nodes[g.to_internal(last.nodes[j])] = 0;
       if (!spur_path) continue;
       Path total;
       total.nodes.assign(last.nodes.begin(), last.nodes.begin() + i);
       total.nodes.insert(total.nodes.end(), spur_path->nodes.begin(), spur_path->nodes.end());
       total.edges.assign(last.edges.begin(), last.edges.begin() + i);
       total.edges.insert(total.edges.end(), spur_path->edges.begin(), spur_path->edges.end());
-      total.cost = path_cost(g, total.edges, t);
+      total.cost = path_cost(g, total.edges);
       if (seen.insert(total.nodes).second) candidates.push_back(std::move(total));
     }
     if (candidates.empty()) break;
@@ -308,7 +309,7 @@ std::vector<Path> PathFinder::k_shortest(const CsrGraph& g, NodeIndex s, NodeInd
 std::optional<Path> PathFinder::via_waypoint(const CsrGraph& g, NodeIndex s, NodeIndex w, NodeIndex t,
                                              Algorithm algo, std::optional<int> max_hops) {
   if (w == s || w == t) return shortest(g, s, t, algo, max_hops);
-  if (!g.transit_ok(w)) return std::nullopt;
+  if (!g.transit_ok(g.to_internal(w))) return std::nullopt;
   std::optional<Path> best;
   // Try both orders of "fix one leg, route the other around it"; keep the cheaper.
   for (int order = 0; order < 2; ++order) {
@@ -318,7 +319,7 @@ std::optional<Path> PathFinder::via_waypoint(const CsrGraph& g, NodeIndex s, Nod
     if (order == 0) {
       a = shortest(g, s, w, algo, max_hops);
       if (!a) continue;
-      for (NodeIndex v : a->nodes) ex.nodes[v] = v != w;
+      for (NodeIndex v : a->nodes) ex.nodes[g.to_internal(v)] = v != w;
       std::optional<int> rest;
       if (max_hops) rest = *max_hops - static_cast<int>(a->hops());
       if (rest && *rest < 1) continue;
@@ -326,7 +327,7 @@ std::optional<Path> PathFinder::via_waypoint(const CsrGraph& g, NodeIndex s, Nod
     } else {
       b = shortest(g, w, t, algo, max_hops);
       if (!b) continue;
-      for (NodeIndex v : b->nodes) ex.nodes[v] = v != w;
+      for (NodeIndex v : b->nodes) ex.nodes[g.to_internal(v)] = v != w;
       std::optional<int> rest;
       if (max_hops) rest = *max_hops - static_cast<int>(b->hops());
       if (rest && *rest < 1) continue;
@@ -338,7 +339,7 @@ std::optional<Path> PathFinder::via_waypoint(const CsrGraph& g, NodeIndex s, Nod
     p.nodes.insert(p.nodes.end(), b->nodes.begin() + 1, b->nodes.end());
     p.edges = a->edges;
     p.edges.insert(p.edges.end(), b->edges.begin(), b->edges.end());
-    p.cost = path_cost(g, p.edges, t);
+    p.cost = path_cost(g, p.edges);
     if (!best || path_less(g, p, *best)) best = std::move(p);
   }
   return best;

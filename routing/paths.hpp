@@ -25,8 +25,10 @@ enum class Algorithm : std::uint8_t { dijkstra, astar, bellman_ford };
 const char* to_string(Algorithm a) noexcept;
 std::optional<Algorithm> algorithm_from_string(const std::string& name) noexcept;
 
+// Node indices in the public functions are Topology indices; CSR edge
+// indices and Exclusions use the graph's internal numbering (csr_graph.hpp).
 struct Path {
-  std::vector<NodeIndex> nodes;     // source first, destination last
+  std::vector<NodeIndex> nodes;     // Topology indices, source first, destination last
   std::vector<std::uint32_t> edges;  // CSR edge indices, nodes.size() - 1 of them
   double cost = 0;                  // per cost.hpp: links + transit nodes
   std::size_t hops() const noexcept { return edges.size(); }
@@ -34,7 +36,7 @@ struct Path {
 
 // Nodes or edges a search must not use (Yen, waypoints). Empty vectors = none.
 struct Exclusions {
-  std::vector<std::uint8_t> nodes;  // indexed by NodeIndex
+  std::vector<std::uint8_t> nodes;  // indexed by internal node index
   std::vector<std::uint8_t> edges;  // indexed by CSR edge
 };
 
@@ -68,15 +70,20 @@ class PathFinder {
   bool improves(const CsrGraph& g, NodeIndex v, double d, std::uint32_t hops, NodeIndex via) const noexcept;
   Path build(const CsrGraph& g, NodeIndex s, NodeIndex t) const;
 
+  // Where a node's best label came from; one struct so an improvement writes
+  // one cache line, while dist_ stays dense for the reads of every relaxation.
+  struct Back {
+    NodeIndex pred;
+    std::uint32_t edge;
+    std::uint32_t hops;
+  };
   std::vector<double> dist_;
-  std::vector<std::uint32_t> hops_;
-  std::vector<NodeIndex> pred_;
-  std::vector<std::uint32_t> pred_edge_;
+  std::vector<Back> back_;
   DaryHeap<4> heap_;
   NodeIndex source_ = kNoNode;
 };
 
 // Path cost from its CSR edges (links + transits), as Path::cost holds it.
-double path_cost(const CsrGraph& g, const std::vector<std::uint32_t>& edges, NodeIndex t);
+double path_cost(const CsrGraph& g, const std::vector<std::uint32_t>& edges);
 
 }  // namespace meshgw::routing

@@ -143,7 +143,7 @@ json path_json(const Topology& topo, const CsrGraph& g, const CostModel& model, 
                 {"dst", topo.nodes()[link.dst].id},
                 {"latency_ms", link.latency_ms},
                 {"link_cost", b.link_cost},
-                {"transit_cost", transit ? g.entry_cost(link.dst) : 0.0}};
+                {"transit_cost", transit ? g.entry_cost(g.to_internal(link.dst)) : 0.0}};
     if (model.kind == CostKind::weighted) {
       row["queue_ms"] = b.queue_ms;
       row["jitter_term"] = b.jitter_term;
