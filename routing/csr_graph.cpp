@@ -96,16 +96,19 @@ CsrGraph::CsrGraph(const Topology& topo, const CostModel& model, const Constrain
   });
   offsets_.assign(n + 1, 0);
   edges_.reserve(cand.size());
+  usable_links_ = cand.size();
   for (std::size_t i = 0; i < cand.size(); ++i) {
-    if (i > 0 && cand[i].src == cand[i - 1].src && cand[i].edge.target == cand[i - 1].edge.target)
+    if (i > 0 && cand[i].src == cand[i - 1].src && cand[i].edge.target == cand[i - 1].edge.target) {
+      has_parallel_ = true;
       continue;  // parallel link, more expensive
+    }
     if (cand[i].src == cand[i].edge.target) continue;  // self-loop: never on a shortest path
     edges_.push_back(cand[i].edge);
     ++offsets_[cand[i].src + 1];
   }
   for (std::size_t u = 0; u < n; ++u) offsets_[u + 1] += offsets_[u];
 
-  // A* bound: cost per great-circle km, minimised over edges.
+  // A* bound: needs coordinates on every node.
   bool all_coords = n > 0;
   for (const Node& node : topo.nodes()) all_coords = all_coords && node.lat && node.lon;
   if (!all_coords) return;
@@ -117,14 +120,48 @@ CsrGraph::CsrGraph(const Topology& topo, const CostModel& model, const Constrain
     lon_rad_[u] = *topo.nodes()[external_[u]].lon * kDegToRad;
     cos_lat_[u] = std::cos(lat_rad_[u]);
   }
+  edge_km_.resize(edges_.size());
+  for (NodeIndex u = 0; u < n; ++u)
+    for (std::uint32_t e = offsets_[u]; e < offsets_[u + 1]; ++e) edge_km_[e] = great_circle(u, edges_[e].target);
+  compute_heuristic_scale();
+}
+
+// The smallest cost per great-circle km over all edges: scaling distances by
+// it never overestimates, whatever the weights (consistent by the triangle
+// inequality: s * (km(u,t) - km(v,t)) <= s * km(u,v) <= cost(u,v)).
+void CsrGraph::compute_heuristic_scale() {
+  if (lat_rad_.empty()) return;
   double scale = std::numeric_limits<double>::infinity();
-  for (NodeIndex u = 0; u < n; ++u) {
-    for (const CsrEdge& e : out(u)) {
-      const double km = great_circle(u, e.target);
-      if (km > 0) scale = std::min(scale, e.weight / km);
-    }
-  }
+  for (std::size_t e = 0; e < edges_.size(); ++e)
+    if (edge_km_[e] > 0) scale = std::min(scale, edges_[e].weight / edge_km_[e]);
   h_scale_ = std::isfinite(scale) ? scale * (1.0 - 1e-9) : 0;
+}
+
+bool CsrGraph::refresh(const Topology& topo, const CostModel& model, const Constraints& constraints) {
+  const std::size_t n = topo.node_count();
+  if (n != node_count() || has_parallel_) return false;
+  // Without parallel links every usable link is an edge: the structure is
+  // unchanged iff the usable links are exactly the edges' links.
+  std::size_t usable = 0;
+  for (const Link& link : topo.links())
+    usable += link.up && (model.kind != CostKind::weighted || link.loss < 1.0) && topo.nodes()[link.src].up &&
+              topo.nodes()[link.dst].up;  // exactly when link_cost() is finite
+  if (usable != usable_links_) return false;
+  for (NodeIndex i = 0; i < n; ++i) {
+    const Node& node = topo.nodes()[external_[i]];
+    transit_ok_[i] = transit_allowed(node, constraints) ? 1 : 0;
+    entry_cost_[i] = node_cost(node, model);
+  }
+  for (CsrEdge& e : edges_) {
+    if (e.link >= topo.link_count()) return false;
+    const Link& link = topo.links()[e.link];
+    const double w = link_cost(link, model);
+    // Same count of usable links and every edge still usable: same structure.
+    if (!std::isfinite(w) || !topo.nodes()[link.src].up || !topo.nodes()[link.dst].up) return false;
+    e.weight = w + entry_cost_[e.target];
+  }
+  compute_heuristic_scale();
+  return true;
 }
 
 double CsrGraph::great_circle(NodeIndex a, NodeIndex b) const noexcept {

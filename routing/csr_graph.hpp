@@ -34,6 +34,13 @@ class CsrGraph {
   CsrGraph() = default;
   CsrGraph(const Topology& topology, const CostModel& model, const Constraints& constraints = {});
 
+  // Patch in place after metrics changed (latency, loss, utilisation, load,
+  // predictions, weights): O(V + E), no sort, no allocation. Returns false,
+  // leaving the graph unusable until rebuilt, when the structure changed: a
+  // link became usable or unusable, links or nodes were added, or a pair has
+  // parallel links (whose cheapest may have changed).
+  [[nodiscard]] bool refresh(const Topology& topology, const CostModel& model, const Constraints& constraints = {});
+
   std::size_t node_count() const noexcept { return transit_ok_.size(); }
   NodeIndex to_internal(NodeIndex topology_index) const noexcept { return internal_[topology_index]; }
   NodeIndex to_external(NodeIndex internal) const noexcept { return external_[internal]; }
@@ -70,7 +77,12 @@ class CsrGraph {
   std::vector<double> entry_cost_;
   std::vector<std::uint32_t> rank_;
   std::vector<double> lat_rad_, lon_rad_, cos_lat_;
+  std::vector<double> edge_km_;  // great-circle length per edge, for the A* scale
   double h_scale_ = 0;
+  std::size_t usable_links_ = 0;  // links that passed the filter at build time
+  bool has_parallel_ = false;
+
+  void compute_heuristic_scale();
 };
 
 }  // namespace meshgw::routing

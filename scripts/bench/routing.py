@@ -54,6 +54,7 @@ def main():
                  "ratio_dijkstra_vs_astar": dij / ast})
     rows.append({"benchmark": "yen_k4", "nodes": 10000, "ms": r["BM_YenK4/10000"]["seconds"] * 1e3})
     rows.append({"benchmark": "csr_build_weighted", "nodes": 10000, "ms": r["BM_CsrBuild/10000"]["seconds"] * 1e3})
+    rows.append({"benchmark": "csr_refresh_weighted", "nodes": 10000, "ms": r["BM_CsrRefresh/10000"]["seconds"] * 1e3})
     for n in (100, 10000):
         p = r[f"BM_PolicyClassify/{n}"]
         rows.append({"benchmark": "policy_classify", "rules": n, "groups": int(p["groups"]), "ns": p["seconds"] * 1e9})

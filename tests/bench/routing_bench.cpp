@@ -180,6 +180,17 @@ void BM_CsrBuild(benchmark::State& state) {
   }
 }
 
+// Only metrics changed: patch weights in place instead of rebuilding.
+void BM_CsrRefresh(benchmark::State& state) {
+  const Fixture& f = fixture(static_cast<std::uint32_t>(state.range(0)));
+  CostModel model;
+  CsrGraph g(f.topo, model);
+  for (auto _ : state) {
+    const bool ok = g.refresh(f.topo, model);
+    benchmark::DoNotOptimize(ok);
+  }
+}
+
 void BM_PolicyClassify(benchmark::State& state) {
   const auto rule_count = static_cast<std::uint32_t>(state.range(0));
   std::mt19937_64 rng(3);
@@ -233,5 +244,6 @@ BENCHMARK(BM_PointToPoint<Algorithm::dijkstra>)->Arg(10000)->Unit(benchmark::kMi
 BENCHMARK(BM_PointToPoint<Algorithm::astar>)->Arg(10000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_YenK4)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CsrBuild)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CsrRefresh)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PolicyClassify)->Arg(100)->Arg(10000);
 BENCHMARK_MAIN();

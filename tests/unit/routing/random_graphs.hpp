@@ -24,7 +24,11 @@ inline Topology random_topology(const RandomGraphSpec& spec, std::mt19937_64& rn
   std::uniform_real_distribution<double> lat(30, 60), lon(-10, 30), unit(0, 1);
   for (std::uint32_t i = 0; i < spec.nodes; ++i) {
     Node n;
-    n.id = "n" + std::to_string((i * 7919u) % 100000u) + "-" + std::to_string(i);
+    // Appends, not operator+: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
+    n.id = "n";
+    n.id += std::to_string((i * 7919u) % 100000u);
+    n.id += '-';
+    n.id += std::to_string(i);
     n.lat = lat(rng);
     n.lon = lon(rng);
     if (spec.with_state) {
