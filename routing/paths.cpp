@@ -311,27 +311,25 @@ std::optional<Path> PathFinder::via_waypoint(const CsrGraph& g, NodeIndex s, Nod
   if (w == s || w == t) return shortest(g, s, t, algo, max_hops);
   if (!g.transit_ok(g.to_internal(w))) return std::nullopt;
   std::optional<Path> best;
-  // Try both orders of "fix one leg, route the other around it"; keep the cheaper.
-  for (int order = 0; order < 2; ++order) {
+  // Route one leg, then the other around it (never through its nodes), in
+  // both orders; keep the cheaper result.
+  auto second_leg = [&](const Path& fixed, NodeIndex from, NodeIndex to) -> std::optional<Path> {
     Exclusions ex;
     ex.nodes.assign(g.node_count(), 0);
+    for (NodeIndex v : fixed.nodes) ex.nodes[g.to_internal(v)] = v != w;
+    std::optional<int> rest;
+    if (max_hops) rest = *max_hops - static_cast<int>(fixed.hops());
+    if (rest && *rest < 1) return std::nullopt;
+    return shortest(g, from, to, algo, rest, &ex);
+  };
+  for (int order = 0; order < 2; ++order) {
     std::optional<Path> a, b;
     if (order == 0) {
       a = shortest(g, s, w, algo, max_hops);
-      if (!a) continue;
-      for (NodeIndex v : a->nodes) ex.nodes[g.to_internal(v)] = v != w;
-      std::optional<int> rest;
-      if (max_hops) rest = *max_hops - static_cast<int>(a->hops());
-      if (rest && *rest < 1) continue;
-      b = shortest(g, w, t, algo, rest, &ex);
+      if (a) b = second_leg(*a, w, t);
     } else {
       b = shortest(g, w, t, algo, max_hops);
-      if (!b) continue;
-      for (NodeIndex v : b->nodes) ex.nodes[g.to_internal(v)] = v != w;
-      std::optional<int> rest;
-      if (max_hops) rest = *max_hops - static_cast<int>(b->hops());
-      if (rest && *rest < 1) continue;
-      a = shortest(g, s, w, algo, rest, &ex);
+      if (b) a = second_leg(*b, s, w);
     }
     if (!a || !b) continue;
     Path p;

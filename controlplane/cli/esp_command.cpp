@@ -122,6 +122,15 @@ crypto::Backend backend_of(const Args& a) {
   return *b;
 }
 
+// Opens a capture of IP packets (Ethernet or raw IP link type).
+common::PcapReader open_ip_capture(const std::string& path) {
+  common::PcapReader reader(path);
+  if (reader.link_type() != common::kLinkEthernet && reader.link_type() != common::kLinkRawIp)
+    throw common::PcapError(path + ": link type " + std::to_string(reader.link_type()) +
+                            " not supported (Ethernet or raw IP)");
+  return reader;
+}
+
 const std::set<std::string> kValued = {"in", "out", "key-file", "spi", "src", "dst", "sport",
                                        "dport", "backend", "first-seq", "replay-window"};
 const std::set<std::string> kFlags = {"no-esn", "json"};
@@ -155,10 +164,7 @@ int encrypt(const std::vector<std::string>& argv) {
   crypto::CryptoWorkspace ws;
   crypto::OutboundSa sa(cfg, ws);
   OPENSSL_cleanse(&cfg.keys, sizeof cfg.keys);
-  common::PcapReader reader(in_path);
-  if (reader.link_type() != common::kLinkEthernet && reader.link_type() != common::kLinkRawIp)
-    throw common::PcapError(in_path + ": link type " + std::to_string(reader.link_type()) +
-                            " not supported (Ethernet or raw IP)");
+  common::PcapReader reader = open_ip_capture(in_path);
   common::PcapWriter writer(out_path, common::kLinkEthernet);
 
   std::vector<std::uint8_t> buf(kRoom + 65536 + kRoom);
@@ -236,10 +242,7 @@ int decrypt(const std::vector<std::string>& argv) {
   // A receiver picking up a stream mid-way: ESN inference needs the window top.
   if (const std::uint64_t first = a.uint("first-seq", 1, ~0ull, 1); first > 1)
     sa.window().accept(first - 1);
-  common::PcapReader reader(in_path);
-  if (reader.link_type() != common::kLinkEthernet && reader.link_type() != common::kLinkRawIp)
-    throw common::PcapError(in_path + ": link type " + std::to_string(reader.link_type()) +
-                            " not supported (Ethernet or raw IP)");
+  common::PcapReader reader = open_ip_capture(in_path);
   common::PcapWriter writer(out_path, common::kLinkEthernet);
   std::vector<std::uint8_t> buf(kRoom + 65536 + kRoom);
   std::map<std::string, std::uint64_t> dropped;
