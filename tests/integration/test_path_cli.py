@@ -7,6 +7,7 @@ import json
 import math
 import os
 import random
+import shutil
 import subprocess
 
 import pytest
@@ -189,6 +190,10 @@ def test_dot_output_highlights_the_path(meshctl, topo_file):
     assert r.stdout.startswith("graph meshgw {") and r.stdout.rstrip().endswith("}")
     assert "color=red, penwidth=4" in r.stdout
     assert '"gw0" [pos=' in r.stdout
+    if shutil.which("neato"):  # Graphviz itself must accept it
+        svg = subprocess.run(["neato", "-n", "-Tsvg"], input=r.stdout, capture_output=True, text=True, timeout=60)
+        assert svg.returncode == 0, svg.stderr
+        assert "<svg" in svg.stdout and svg.stdout.count('stroke="red"') >= 1
 
 
 @pytest.mark.parametrize("args,code,message", [
