@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "esp_command.hpp"
+#include "forecast_command.hpp"
 #include "path_command.hpp"
 
 namespace {
@@ -16,6 +17,7 @@ const char* kUsage = R"(usage: meshctl COMMAND [options]
 commands:
   esp keygen|encrypt|decrypt   ESP (AES-256-GCM, UDP 4500) over pcap files, offline
   path                         shortest paths over a topology file, offline
+  forecast                     backtest the demand forecasters on a traffic CSV, offline
   help                         this text
 
 meshctl COMMAND --help shows a command's options.
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   try {
     if (args[0] == "esp") return meshgw::cli::esp_command({args.begin() + 1, args.end()});
     if (args[0] == "path") return meshgw::cli::path_command({args.begin() + 1, args.end()});
+    if (args[0] == "forecast") return meshgw::cli::forecast_command({args.begin() + 1, args.end()});
   } catch (const std::exception& e) {
     // Control-path errors (bad files, bad keys) end here, once, with a clear message.
     std::cerr << "meshctl " << args[0] << ": error: " << e.what() << "\n";
