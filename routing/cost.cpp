@@ -34,6 +34,7 @@ std::optional<CostWeights> class_weights(const std::string& traffic_class) {
   if (traffic_class == "default" || traffic_class == "best-effort") return w;
   if (traffic_class == "realtime") {
     w.jitter = 2.0;
+    w.headroom = 3.0;
     w.loss = 3000.0;
     w.load = 20.0;
     return w;
@@ -42,6 +43,7 @@ std::optional<CostWeights> class_weights(const std::string& traffic_class) {
     w.latency = 0.2;
     w.loss = 300.0;
     w.money = 1.0;
+    w.headroom = 0.5;
     w.load = 30.0;
     return w;
   }
@@ -82,7 +84,13 @@ LinkCostBreakdown explain_link(const Link& link, const CostModel& model) noexcep
   b.jitter_term = w.jitter * link.jitter_ms;
   b.loss_term = link.loss >= 1.0 ? kInf : w.loss * -std::log1p(-link.loss);
   b.money_term = w.money * link.money_cost;
-  b.link_cost = w.latency * (b.latency_ms + b.queue_ms) + b.jitter_term + b.loss_term + b.money_term;
+  if (link.capacity_mbps > 0) {
+    const double rho = std::clamp(link.predicted_utilisation.value_or(link.utilisation), 0.0, 1.0);
+    b.headroom_term = w.headroom * (rho >= 1.0 ? model.params.max_headroom_penalty
+                                               : std::min(rho / (1.0 - rho), model.params.max_headroom_penalty));
+  }
+  b.link_cost = w.latency * (b.latency_ms + b.queue_ms) + b.jitter_term + b.loss_term + b.money_term +
+                b.headroom_term;
   return b;
 }
 

@@ -149,6 +149,7 @@ json path_json(const Topology& topo, const CsrGraph& g, const CostModel& model, 
       row["jitter_term"] = b.jitter_term;
       row["loss_term"] = b.loss_term;
       row["money_term"] = b.money_term;
+      row["headroom_term"] = b.headroom_term;
       row["utilisation"] = link.predicted_utilisation.value_or(link.utilisation);
     }
     row["cost"] = row["link_cost"].get<double>() + row["transit_cost"].get<double>();

@@ -178,9 +178,11 @@ def test_default_cost_explains_itself(meshctl, tmp_path):
     # M/M/1 at 8 Mbit/s, 1000-byte packets: mu = 1000/s; rho 0.5 -> 1 / 500 s = 2 ms.
     assert first["queue_ms"] == pytest.approx(2.0)
     assert first["loss_term"] == pytest.approx(-1000 * math.log(0.99))
+    # Headroom at 50% use: 1 * 0.5 / 0.5 = 1.
+    assert first["headroom_term"] == pytest.approx(1.0)
     # Transit m at load 0.5: load weight 10 * 0.5 / 0.5 = 10.
     assert first["transit_cost"] == pytest.approx(10.0)
-    assert p["cost"] == pytest.approx(1 + 2 + first["loss_term"] + 10 + 1)
+    assert p["cost"] == pytest.approx(1 + 2 + first["loss_term"] + 1 + 10 + 1)
 
 
 def test_dot_output_highlights_the_path(meshctl, topo_file):

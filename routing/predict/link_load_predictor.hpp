@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Feeds the forecasters into the cost function: one AutoForecaster per link
+// over its measured load (Mbit/s, one sample per measurement interval), and
+// Link::predicted_utilisation = max(load now, forecast h steps ahead) /
+// capacity, which the queueing term of cost.hpp then prices. Taking the max
+// keeps a falling forecast from hiding a link that is busy now.
+//
+// Links are named by (source id, destination id), so forecasters survive
+// topology rebuilds. Threads: the agent's control thread; time is the sample
+// index (no clock).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "routing/predict/forecast_method.hpp"
+#include "routing/predict/forecaster.hpp"
+#include "routing/topology.hpp"
+
+namespace meshgw::routing::predict {
+
+class LinkLoadPredictor {
+ public:
+  // horizon: how many samples ahead the routing should plan for (>= 1).
+  LinkLoadPredictor(ForecasterConfig config, int horizon);
+
+  // Fits the link's forecaster on its history (oldest first); throws
+  // std::invalid_argument on a non-finite value.
+  void fit(const std::string& src, const std::string& dst, std::span<const double> load_mbps);
+  // One new measurement; creates a persistence-like forecaster on first sight.
+  void update(const std::string& src, const std::string& dst, double load_mbps);
+  // Writes predicted_utilisation on every link of topology that has a
+  // forecaster and a known capacity; returns how many it set.
+  std::size_t apply(Topology& topology) const;
+
+  std::size_t series() const noexcept { return forecasters_.size(); }
+  const Forecaster* forecaster(const std::string& src, const std::string& dst) const;
+
+ private:
+  ForecasterConfig config_;
+  int horizon_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<Forecaster>> forecasters_;
+};
+
+}  // namespace meshgw::routing::predict
