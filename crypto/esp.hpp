@@ -86,7 +86,9 @@ class alignas(64) OutboundSa {
   OutboundSa(const OutboundSaConfig& config, const CryptoWorkspace& ws);
 
   // Encapsulates the inner IPv4/IPv6 packet in pkt with the next sequence
-  // number. On any error pkt is unchanged and the sequence is not consumed.
+  // number. On any error pkt is unchanged and the sequence is not consumed,
+  // except crypto_error (OpenSSL backend only, never seen): then the packet
+  // bytes are undefined and the packet must be dropped.
   EspStatus encap(CryptoWorkspace& ws, PacketView& pkt) noexcept;
   // Same with a caller-chosen sequence number (the data plane reserves a
   // range per burst; tests replay published vectors).

@@ -15,6 +15,7 @@ namespace meshgw::crypto {
 inline std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) {
   if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
   std::vector<std::uint8_t> out;
+  out.reserve(text.size() / 2);  // no reallocation: key bytes are not left behind in freed memory
   int high = -1;
   for (char c : text) {
     int v;

@@ -83,6 +83,7 @@ CsrGraph::CsrGraph(const Topology& topo, const CostModel& model, const Constrain
   for (LinkIndex l = 0; l < topo.link_count(); ++l) {
     const Link& link = topo.links()[l];
     if (!topo.nodes()[link.src].up || !topo.nodes()[link.dst].up) continue;  // a down gateway neither sends nor receives
+    if (link.src == link.dst) continue;  // a self-loop is never on a shortest path
     const double w = link_cost(link, model);
     if (!std::isfinite(w)) continue;
     const NodeIndex src = internal_[link.src], dst = internal_[link.dst];
@@ -102,7 +103,6 @@ CsrGraph::CsrGraph(const Topology& topo, const CostModel& model, const Constrain
       has_parallel_ = true;
       continue;  // parallel link, more expensive
     }
-    if (cand[i].src == cand[i].edge.target) continue;  // self-loop: never on a shortest path
     edges_.push_back(cand[i].edge);
     ++offsets_[cand[i].src + 1];
   }
@@ -144,7 +144,7 @@ bool CsrGraph::refresh(const Topology& topo, const CostModel& model, const Const
   // unchanged iff the usable links are exactly the edges' links.
   std::size_t usable = 0;
   for (const Link& link : topo.links())
-    usable += link.up && (model.kind != CostKind::weighted || link.loss < 1.0) && topo.nodes()[link.src].up &&
+    usable += link.src != link.dst && link.up && (model.kind != CostKind::weighted || link.loss < 1.0) && topo.nodes()[link.src].up &&
               topo.nodes()[link.dst].up;  // exactly when link_cost() is finite
   if (usable != usable_links_) return false;
   for (NodeIndex i = 0; i < n; ++i) {

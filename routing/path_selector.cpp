@@ -100,6 +100,8 @@ Selection PathSelector::update(const std::string& destination, const std::string
     st.pending = best.nodes;
     st.pending_since = now_ns;
   }
+  // A clock that went backwards restarts the hold rather than ending it.
+  if (now_ns < st.pending_since) st.pending_since = now_ns;
   if (now_ns - st.pending_since >= hold_for(destination, traffic_class)) {
     st.primary = best;
     st.pending.clear();

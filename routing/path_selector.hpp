@@ -2,7 +2,9 @@
 // Path selection with hysteresis, per (destination, traffic class).
 //
 // Each recomputation hands the selector the ranked candidate paths under the
-// current (predicted) metrics. Rules, in order:
+// current (predicted) metrics; the caller includes the current primary, at its
+// current cost, whenever it is still usable (a primary missing from the list
+// counts as failed). Rules, in order:
 //  1. No candidate: no route.
 //  2. The current primary is no longer among the candidates (a link or node
 //     on it failed, or a constraint now excludes it): switch at once to the

@@ -76,10 +76,12 @@ void PathFinder::dijkstra(const CsrGraph& g, NodeIndex external_source) {
       // The common case, clearly worse, in one multiply-add and a compare.
       if (nd > dist_[e.target] * (1 + kTieTolerance) + kTieTolerance) continue;
       if (!improves(g, e.target, nd, back_[u].hops + 1, u)) continue;
-      const bool cheaper = nd < dist_[e.target];
       dist_[e.target] = std::min(nd, dist_[e.target]);
       back_[e.target] = Back{u, base + i, back_[u].hops + 1};
-      if (cheaper || heap_.contains(e.target)) heap_.push_or_decrease(e.target, dist_[e.target]);
+      // Also on a tie won by fewer hops or a lower id: a closed node reopens
+      // so its successors' labels follow (ends: each reopening strictly
+      // improves the (cost, hops, id) label).
+      heap_.push_or_decrease(e.target, dist_[e.target]);
     }
   }
 }
@@ -111,6 +113,7 @@ void PathFinder::bellman_ford(const CsrGraph& g, NodeIndex external_source) {
 }
 
 double PathFinder::cost_to(const CsrGraph& g, NodeIndex external_v) const noexcept {
+  if (source_ == kNoNode || external_v >= g.node_count() || dist_.size() != g.node_count()) return kInf;
   const NodeIndex v = g.to_internal(external_v);
   if (dist_[v] == kInf) return kInf;
   return v == source_ ? 0.0 : dist_[v] - g.entry_cost(v);
@@ -131,8 +134,9 @@ Path PathFinder::build(const CsrGraph& g, NodeIndex s, NodeIndex t) const {
 }
 
 std::optional<Path> PathFinder::path_to(const CsrGraph& g, NodeIndex external_v) const {
+  if (source_ == kNoNode || external_v >= g.node_count() || dist_.size() != g.node_count()) return std::nullopt;
   const NodeIndex v = g.to_internal(external_v);
-  if (source_ == kNoNode || dist_[v] == kInf) return std::nullopt;
+  if (dist_[v] == kInf) return std::nullopt;
   return build(g, source_, v);
 }
 
@@ -152,9 +156,12 @@ std::optional<Path> PathFinder::best_first(const CsrGraph& g, NodeIndex s, NodeI
   dist_[s] = 0;
   heap_.push_or_decrease(s, kAstar ? g.heuristic(s, t) : 0.0);
   while (!heap_.empty()) {
-    const NodeIndex u = heap_.pop();
-    if (u == t) return build(g, s, t);
-    if (u != s && !g.transit_ok(u)) continue;
+    double key;
+    const NodeIndex u = heap_.pop(&key);
+    // Not done when t pops: a node with the same key may still offer an
+    // equally cheap path that the tie-break prefers. Done past t's cost.
+    if (dist_[t] != kInf && key > dist_[t] * (1 + kTieTolerance) + kTieTolerance) break;
+    if (u == t || (u != s && !g.transit_ok(u))) continue;
     const std::uint32_t base = g.edge_begin(u);
     const auto edges = g.out(u);
     for (std::uint32_t i = 0; i < edges.size(); ++i) {
@@ -163,31 +170,38 @@ std::optional<Path> PathFinder::best_first(const CsrGraph& g, NodeIndex s, NodeI
       const double nd = dist_[u] + e.weight;
       if (nd > dist_[e.target] * (1 + kTieTolerance) + kTieTolerance) continue;
       if (!improves(g, e.target, nd, back_[u].hops + 1, u)) continue;
-      const bool cheaper = nd < dist_[e.target];
       dist_[e.target] = std::min(nd, dist_[e.target]);
       back_[e.target] = Back{u, base + i, back_[u].hops + 1};
-      // A* re-opens a closed node when it gets cheaper, so an admissible bound
-      // suffices even where rounding makes it a hair inconsistent.
-      if (cheaper || heap_.contains(e.target))
-        heap_.push_or_decrease(e.target, dist_[e.target] + (kAstar ? g.heuristic(e.target, t) : 0.0));
+      // A closed node reopens when its label improves (cheaper, or a tie the
+      // tie-break prefers), so an admissible A* bound suffices even where
+      // rounding makes it a hair inconsistent, and ties propagate.
+      heap_.push_or_decrease(e.target, dist_[e.target] + (kAstar ? g.heuristic(e.target, t) : 0.0));
     }
   }
-  return std::nullopt;
+  if (dist_[t] == kInf) return std::nullopt;
+  return build(g, s, t);
 }
 
 // Bellman-Ford by layers: layer h holds the best cost with at most h links.
+// Only the labels that change in a layer are recorded (sorted by node), so
+// memory follows the work done, not layers x nodes.
 std::optional<Path> PathFinder::hop_bounded(const CsrGraph& g, NodeIndex s, NodeIndex t,
                                             int max_hops, const Exclusions* ex) {
+  struct Change {
+    NodeIndex node, via;
+    std::uint32_t edge;
+  };
   const std::size_t n = g.node_count();
-  const auto layers = static_cast<std::size_t>(std::min<std::size_t>(max_hops, n - 1 > 0 ? n - 1 : 1));
+  const std::size_t layers = std::min<std::size_t>(static_cast<std::size_t>(max_hops), n > 1 ? n - 1 : 1);
   std::vector<double> prev(n, kInf), cur(n, kInf);
-  std::vector<NodeIndex> via(layers * n, kNoNode);  // via[h-1][v]: predecessor in layer h
-  std::vector<std::uint32_t> via_edge(layers * n, 0);
+  std::vector<std::uint32_t> changed_in(n, 0);  // layer that last set cur[v]; 0 = carried
+  std::vector<std::uint32_t> record_of(n, 0);   // its index in changes, while in that layer
+  std::vector<Change> changes;
+  std::vector<std::size_t> layer_begin{0, 0};  // changes of layer h: [layer_begin[h], layer_begin[h+1])
   prev[s] = 0;
-  std::size_t used = 0;
   for (std::size_t h = 1; h <= layers; ++h) {
     cur = prev;  // a path with fewer links stays allowed
-    bool changed = false;
+    const std::size_t first = changes.size();
     for (NodeIndex u = 0; u < n; ++u) {
       if (prev[u] == kInf || u == t || (u != s && !g.transit_ok(u))) continue;
       const std::uint32_t base = g.edge_begin(u);
@@ -196,30 +210,41 @@ std::optional<Path> PathFinder::hop_bounded(const CsrGraph& g, NodeIndex s, Node
         const CsrEdge& e = edges[i];
         if (e.target == s || blocked(ex, e.target, base + i)) continue;
         const double nd = prev[u] + e.weight;
-        const std::size_t slot = (h - 1) * n + e.target;
-        const bool better = (nd < cur[e.target] && !same_cost(nd, cur[e.target])) ||
-                            (same_cost(nd, cur[e.target]) && via[slot] != kNoNode &&
-                             g.rank(u) < g.rank(via[slot]));
-        if (!better) continue;
-        cur[e.target] = std::min(nd, cur[e.target]);
-        via[slot] = u;
-        via_edge[slot] = base + i;
-        changed = true;
+        if (nd > cur[e.target] * (1 + kTieTolerance) + kTieTolerance) continue;
+        Change* record = changed_in[e.target] == h ? &changes[record_of[e.target]] : nullptr;
+        if (same_cost(nd, cur[e.target])) {
+          // A tie: the label carried from fewer links stays; within this
+          // layer the predecessor first by id wins.
+          if (record != nullptr && g.rank(u) < g.rank(record->via)) *record = {e.target, u, base + i};
+          continue;
+        }
+        cur[e.target] = nd;
+        if (record != nullptr) {
+          *record = {e.target, u, base + i};
+        } else {
+          changed_in[e.target] = static_cast<std::uint32_t>(h);
+          record_of[e.target] = static_cast<std::uint32_t>(changes.size());
+          changes.push_back({e.target, u, base + i});
+        }
       }
     }
+    std::sort(changes.begin() + static_cast<std::ptrdiff_t>(first), changes.end(),
+              [](const Change& a, const Change& b) { return a.node < b.node; });
+    layer_begin.push_back(changes.size());
     prev.swap(cur);
-    used = h;
-    if (!changed) break;
+    if (changes.size() == first) break;  // nothing moved: later layers would not either
   }
   if (prev[t] == kInf || t == s) return std::nullopt;
   Path p;
   NodeIndex v = t;
-  for (std::size_t h = used; h >= 1 && v != s; --h) {
-    const std::size_t slot = (h - 1) * n + v;
-    if (via[slot] == kNoNode) continue;  // carried over from layer h-1
+  for (std::size_t h = layer_begin.size() - 2; h >= 1 && v != s; --h) {
+    const auto lo = changes.begin() + static_cast<std::ptrdiff_t>(layer_begin[h]);
+    const auto hi = changes.begin() + static_cast<std::ptrdiff_t>(layer_begin[h + 1]);
+    const auto it = std::lower_bound(lo, hi, v, [](const Change& c, NodeIndex x) { return c.node < x; });
+    if (it == hi || it->node != v) continue;  // carried over from layer h-1
     p.nodes.push_back(v);
-    p.edges.push_back(via_edge[slot]);
-    v = via[slot];
+    p.edges.push_back(it->edge);
+    v = it->via;
   }
   p.nodes.push_back(s);
   std::reverse(p.nodes.begin(), p.nodes.end());
@@ -241,6 +266,10 @@ std::optional<Path> PathFinder::shortest(const CsrGraph& g, NodeIndex external_s
   switch (algo) {
     case Algorithm::astar: return best_first<true>(g, s, t, ex);
     case Algorithm::bellman_ford:
+      if (ex == nullptr) {  // single-source rounds: O(V) memory
+        bellman_ford(g, external_s);
+        return path_to(g, external_t);
+      }
       return hop_bounded(g, s, t, static_cast<int>(std::max<std::size_t>(g.node_count(), 2) - 1), ex);
     case Algorithm::dijkstra: break;
   }
@@ -309,6 +338,7 @@ std::vector<Path> PathFinder::k_shortest(const CsrGraph& g, NodeIndex s, NodeInd
 std::optional<Path> PathFinder::via_waypoint(const CsrGraph& g, NodeIndex s, NodeIndex w, NodeIndex t,
                                              Algorithm algo, std::optional<int> max_hops) {
   if (w == s || w == t) return shortest(g, s, t, algo, max_hops);
+  if (s == t) return std::nullopt;  // s -> w -> s would repeat s
   if (!g.transit_ok(g.to_internal(w))) return std::nullopt;
   std::optional<Path> best;
   // Route one leg, then the other around it (never through its nodes), in

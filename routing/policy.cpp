@@ -17,7 +17,7 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
   std::optional<int> len;
   if (const auto slash = addr.find('/'); slash != std::string::npos) {
     const std::string digits = addr.substr(slash + 1);
-    if (digits.empty() || digits.size() > 3 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+    if (digits.empty() || digits.size() > 3 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return std::nullopt;
     len = std::stoi(digits);
     addr.resize(slash);

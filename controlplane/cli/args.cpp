@@ -55,7 +55,9 @@ std::uint64_t parse_uint(const std::string& option, const std::string& text, std
     throw UsageError("option --" + option + ": '" + text + "' is not a non-negative integer");
   errno = 0;
   char* end = nullptr;
-  const unsigned long long v = std::strtoull(text.c_str(), &end, 0);
+  // Decimal, or hex with 0x; never octal (a leading 0 is just a zero).
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const unsigned long long v = std::strtoull(text.c_str(), &end, hex ? 16 : 10);
   if (errno != 0 || end == text.c_str() || *end != '\0')
     throw UsageError("option --" + option + ": '" + text + "' is not a non-negative integer");
   if (v < min || v > max)

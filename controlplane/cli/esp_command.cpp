@@ -45,7 +45,7 @@ options:
   --sport N --dport N outer UDP ports (default 4500)
   --backend NAME      ipsec-mb (default) or openssl
   --no-esn            32-bit sequence numbers instead of 64-bit ESN
-  --first-seq N       first sequence number (encrypt; default 1)
+  --first-seq N       first sequence number (encrypt), or of the stream to expect (decrypt); default 1
   --replay-window N   anti-replay window in packets (decrypt; default 1024)
   --json              print the summary as JSON
 )";
@@ -165,7 +165,7 @@ int encrypt(const std::vector<std::string>& argv) {
   crypto::OutboundSa sa(cfg, ws);
   OPENSSL_cleanse(&cfg.keys, sizeof cfg.keys);
   common::PcapReader reader = open_ip_capture(in_path);
-  common::PcapWriter writer(out_path, common::kLinkEthernet);
+  common::PcapWriter writer(out_path, common::kLinkEthernet, common::kPcapMaxRecord);
 
   std::vector<std::uint8_t> buf(kRoom + 65536 + kRoom);
   std::map<std::string, std::uint64_t> skipped;
@@ -235,15 +235,15 @@ int decrypt(const std::vector<std::string>& argv) {
   cfg.replay_window = static_cast<std::uint32_t>(
       a.uint("replay-window", 64, crypto::ReplayWindow::kMaxSize, crypto::ReplayWindow::kDefaultSize));
   const std::string in_path = a.str("in"), out_path = a.str("out");
-  cfg.keys = load_keys(a.str("key-file"));
+  const std::uint64_t first_seq = a.uint("first-seq", 1, cfg.esn ? ~0ull : 0xffffffffull, 1);
+  cfg.keys = load_keys(a.str("key-file"));  // last: every argument is checked before the key is read
   crypto::CryptoWorkspace ws;
   crypto::InboundSa sa(cfg, ws);
   OPENSSL_cleanse(&cfg.keys, sizeof cfg.keys);
   // A receiver picking up a stream mid-way: ESN inference needs the window top.
-  if (const std::uint64_t first = a.uint("first-seq", 1, ~0ull, 1); first > 1)
-    sa.window().accept(first - 1);
+  if (first_seq > 1) sa.window().accept(first_seq - 1);
   common::PcapReader reader = open_ip_capture(in_path);
-  common::PcapWriter writer(out_path, common::kLinkEthernet);
+  common::PcapWriter writer(out_path, common::kLinkEthernet, common::kPcapMaxRecord);
   std::vector<std::uint8_t> buf(kRoom + 65536 + kRoom);
   std::map<std::string, std::uint64_t> dropped;
   std::uint64_t frames = 0, written = 0;

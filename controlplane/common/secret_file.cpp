@@ -33,27 +33,43 @@ std::vector<std::uint8_t> read_hex_secret(const std::string& path, std::size_t e
         << "; group and others must have no access (chmod 600 " << path << ")";
     throw SecretFileError(msg.str());
   }
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+  if (st.st_size > 65536) {
+    ::close(fd);
+    throw SecretFileError(path + ": key file is larger than 64 KiB");
+  }
+  // One buffer sized up front and one digits buffer: nothing the key passes
+  // through is reallocated (which would leave copies in freed memory), and
+  // both are wiped before they are freed.
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  const int read_errno = errno;
   ::close(fd);
-  OPENSSL_cleanse(buf, sizeof buf);
-  if (n < 0) throw SecretFileError(path + ": read failed: " + errno_text());
+  text.resize(got);
   std::string digits;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-    digits += line;
+  digits.reserve(text.size());
+  bool comment = false;
+  for (char c : text) {
+    if (c == '\n') comment = false;
+    else if (c == '#') comment = true;
+    else if (!comment) digits.push_back(c);
   }
   OPENSSL_cleanse(text.data(), text.size());
+  if (got != static_cast<std::size_t>(st.st_size)) {
+    OPENSSL_cleanse(digits.data(), digits.size());
+    throw SecretFileError(path + ": read failed: " + std::strerror(read_errno));
+  }
   auto bytes = crypto::from_hex(digits);
   OPENSSL_cleanse(digits.data(), digits.size());
   if (!bytes) throw SecretFileError(path + ": key file must contain hex digits only");
   if (bytes->size() != expected_bytes) {
-    const std::size_t got = bytes->size();
+    const std::size_t n = bytes->size();
     OPENSSL_cleanse(bytes->data(), bytes->size());
-    throw SecretFileError(path + ": key file holds " + std::to_string(got) + " bytes, expected " +
+    throw SecretFileError(path + ": key file holds " + std::to_string(n) + " bytes, expected " +
                           std::to_string(expected_bytes));
   }
   return std::move(*bytes);
@@ -63,15 +79,24 @@ void write_hex_secret(const std::string& path, const std::vector<std::uint8_t>& 
                       const std::string& comment) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) throw SecretFileError(path + ": cannot create key file: " + errno_text());
-  std::string text = "# " + comment + "\n" + crypto::to_hex(bytes.data(), bytes.size()) + "\n";
+  std::string text;
+  text.reserve(comment.size() + 4 + bytes.size() * 2);
+  text.append("# ").append(comment).append("\n");
+  for (std::uint8_t b : bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    text.push_back(kDigits[b >> 4]);
+    text.push_back(kDigits[b & 15]);
+  }
+  text.push_back('\n');
   const bool ok = ::fchmod(fd, 0600) == 0 &&
                   ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                   ::fsync(fd) == 0;
+  const std::string why = ok ? "" : errno_text();
   OPENSSL_cleanse(text.data(), text.size());
   ::close(fd);
   if (!ok) {
     ::unlink(path.c_str());
-    throw SecretFileError(path + ": writing the key file failed: " + errno_text());
+    throw SecretFileError(path + ": writing the key file failed: " + why);
   }
 }
 

@@ -130,8 +130,9 @@ Link read_link(const Fields& f, const Topology& topo) {
   l.capacity_mbps = f.number("capacity", 0, kBig).value_or(0);
   l.jitter_ms = f.number("jitter_ms", 0, kBig).value_or(0);
   l.loss = f.number("loss", 0, 1).value_or(0);
-  l.utilisation = f.number("utilisation", 0, 100).value_or(0);
-  l.predicted_utilisation = f.number("predicted_utilisation", 0, 100);
+  // Fractions of capacity (0.5 = 50%); above 1 is overload, above 10 surely a percentage.
+  l.utilisation = f.number("utilisation", 0, 10).value_or(0);
+  l.predicted_utilisation = f.number("predicted_utilisation", 0, 10);
   l.money_cost = f.number("money_cost", 0, kBig).value_or(0);
   l.weight = f.number("weight", 0, kBig);
   l.up = f.boolean("up").value_or(true);

@@ -14,7 +14,8 @@
 //             "latency_ms": >= 0,           required unless both ends have coordinates
 //                                           (then great-circle km / 200 km/ms)
 //             "capacity": Mbit/s or null, "jitter_ms", "loss": 0..1,
-//             "utilisation", "predicted_utilisation", "money_cost", "weight", "up"}]}
+//             "utilisation", "predicted_utilisation" (fractions of capacity, 0..10),
+//             "money_cost", "weight", "up"}]}
 // Other fields are ignored. Undirected links become two directed links.
 #pragma once
 

@@ -159,6 +159,22 @@ def test_decrypt_counts_tampered_and_replayed_packets(meshctl, tmp_path, keyfile
     assert json.loads(r.stdout)["dropped"] == {"icv_failed": 15}
 
 
+def test_largest_packets_are_carried(meshctl, tmp_path, keyfile):
+    # 65470-byte inner packet: 65532-byte ESP packet, 65546-byte frame.
+    big = Ether() / IP(src="192.0.2.10", dst="198.51.100.20") / UDP(sport=50000, dport=50999) / Raw(bytes(65442))
+    assert len(big[IP]) == 65470
+    src, out, dec = tmp_path / "big.pcap", tmp_path / "big_esp.pcap", tmp_path / "big_dec.pcap"
+    wrpcap(str(src), [big])
+    r = run([meshctl, "esp", "encrypt", "--in", str(src), "--out", str(out), "--key-file", str(keyfile),
+             "--spi", hex(SPI), "--json"])
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["esp_packets_written"] == 1
+    r = run([meshctl, "esp", "decrypt", "--in", str(out), "--out", str(dec), "--key-file", str(keyfile),
+             "--spi", hex(SPI), "--json"])
+    assert r.returncode == 0, r.stderr
+    assert bytes(rdpcap(str(dec))[0][IP]) == bytes(big[IP])
+
+
 @pytest.mark.parametrize("args,code,message", [
     (["esp", "encrypt", "--in", "x.pcap", "--key-file", "k", "--spi", "4096"], 2,
      "missing required option --out"),
@@ -170,6 +186,8 @@ def test_decrypt_counts_tampered_and_replayed_packets(meshctl, tmp_path, keyfile
     (["esp", "encrypt", "--in", "a", "--out", "b", "--key-file", "k", "--spi", "4096",
       "--backend", "aesni"], 2, "'aesni' is not ipsec-mb or openssl"),
     (["nonsense"], 2, "unknown command 'nonsense'"),
+    (["esp", "decrypt", "--in", "a", "--out", "b", "--key-file", "k", "--spi", "4096", "--no-esn",
+      "--first-seq", "4294967296"], 2, "out of range [1, 4294967295]"),
 ])
 def test_bad_arguments_get_clear_errors(meshctl, args, code, message):
     r = run([meshctl, *args])

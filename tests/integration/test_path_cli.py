@@ -203,6 +203,8 @@ def test_dot_output_highlights_the_path(meshctl, topo_file):
     (["--topology", "T", "--from", "nope", "--to", "gw1"], 2, "option --from: 'nope' is not a node"),
     (["--topology", "T", "--from", "gw0", "--to", "gw1", "--algo", "magic"], 2, "is not dijkstra, astar or bellman-ford"),
     (["--topology", "T", "--from", "gw0", "--to", "gw1", "--k", "0"], 2, "out of range [1, 1000]"),
+    (["--topology", "T", "--from", "gw0", "--to", "gw1", "--k", "-1"], 2, "is not a non-negative integer"),
+    (["--topology", "T", "--from", "gw0", "--to", "gw1", "--k", "3x"], 2, "is not a non-negative integer"),
     (["--topology", "T", "--from", "gw0", "--to", "gw1", "--class", "vip"], 2, "unknown traffic class 'vip'"),
     (["--topology", "/nonexistent.json", "--from", "a", "--to", "b"], 1, "cannot open topology file"),
 ])
@@ -211,6 +213,12 @@ def test_bad_arguments(meshctl, topo_file, args, code, message):
     r = run(meshctl, *[str(path) if a == "T" else a for a in args])
     assert r.returncode == code
     assert message in r.stderr
+
+
+def test_leading_zeros_are_decimal(meshctl, topo_file):
+    path, _ = topo_file
+    out = path_json(meshctl, "--topology", str(path), "--from", "gw0", "--to", "gw1", "--k", "08")
+    assert out["k"] == 8
 
 
 def test_bad_file_names_the_line(meshctl, tmp_path):

@@ -117,5 +117,31 @@ TEST(CsrGraph, RefreshRefusesStructuralChanges) {
   EXPECT_FALSE(g.refresh(t, m));
 }
 
+// A self-loop going down while another link comes up keeps the count of
+// usable links; it must still be seen as a change of structure.
+TEST(CsrGraph, SelfLoopsDoNotHideStructuralChanges) {
+  Topology t;
+  for (const char* id : {"a", "b", "c"}) t.add_node({.id = id});
+  auto link = [&](NodeIndex x, NodeIndex y, bool up) {
+    Link l;
+    l.src = x;
+    l.dst = y;
+    l.latency_ms = 1;
+    l.up = up;
+    return t.add_link(l);
+  };
+  const LinkIndex loop = link(0, 0, true);
+  link(0, 1, true);
+  const LinkIndex bc = link(1, 2, false);
+  CostModel m;
+  CsrGraph g(t, m);
+  t.link(loop).up = false;
+  t.link(bc).up = true;
+  EXPECT_FALSE(g.refresh(t, m));
+  const CsrGraph fresh(t, m);
+  PathFinder pf;
+  EXPECT_TRUE(pf.shortest(fresh, 0, 2, Algorithm::dijkstra));
+}
+
 }  // namespace
 }  // namespace meshgw::routing

@@ -133,9 +133,11 @@ TEST(PathsProperty, AlgorithmsAgreeWithEachOtherAndBoost) {
 TEST(PathsProperty, SameAnswerWhateverTheInputOrder) {
   std::mt19937_64 rng(11);
   PathFinder pf;
-  for (int iter = 0; iter < 200; ++iter) {
-    // Many equal-cost paths: hop costs on a dense graph.
-    const Topology a = test::random_topology({25, 120, true, false, 0.0}, rng);
+  for (int iter = 0; iter < 400; ++iter) {
+    // Many equal-cost paths: hop costs on a dense graph, or latencies with
+    // many zero-latency links (equal keys around the destination).
+    const bool zeros = iter % 2 == 1;
+    const Topology a = test::random_topology({25, 120, true, false, zeros ? 0.4 : 0.0}, rng);
     // The same topology with nodes and links listed in reverse.
     Topology b;
     for (std::size_t i = a.node_count(); i-- > 0;) b.add_node(a.nodes()[i]);
@@ -146,22 +148,61 @@ TEST(PathsProperty, SameAnswerWhateverTheInputOrder) {
       b.add_link(l);
     }
     CostModel model;
-    model.kind = CostKind::hops;
+    model.kind = zeros ? CostKind::latency : CostKind::hops;
     const CsrGraph ga(a, model), gb(b, model);
     const auto s = static_cast<NodeIndex>(rng() % a.node_count());
     const auto t = static_cast<NodeIndex>(rng() % a.node_count());
     const NodeIndex sb = *b.find(a.nodes()[s].id), tb = *b.find(a.nodes()[t].id);
+    auto ids = [](const Topology& topo, const Path& p) {
+      std::vector<std::string> out;
+      for (NodeIndex v : p.nodes) out.push_back(topo.nodes()[v].id);
+      return out;
+    };
+    std::vector<std::string> first;
     for (Algorithm algo : {Algorithm::dijkstra, Algorithm::astar, Algorithm::bellman_ford}) {
       const auto pa = pf.shortest(ga, s, t, algo);
       const auto pb = pf.shortest(gb, sb, tb, algo);
       ASSERT_EQ(pa.has_value(), pb.has_value());
       if (!pa) continue;
-      std::vector<std::string> ia, ib;
-      for (NodeIndex v : pa->nodes) ia.push_back(a.nodes()[v].id);
-      for (NodeIndex v : pb->nodes) ib.push_back(b.nodes()[v].id);
-      EXPECT_EQ(ia, ib) << to_string(algo);
+      EXPECT_EQ(ids(a, *pa), ids(b, *pb)) << to_string(algo) << " iteration " << iter;
+      // And every algorithm applies the same rule.
+      if (first.empty()) first = ids(a, *pa);
+      EXPECT_EQ(ids(a, *pa), first) << to_string(algo) << " iteration " << iter;
     }
+    const auto ka = pf.k_shortest(ga, s, t, 4), kb = pf.k_shortest(gb, sb, tb, 4);
+    ASSERT_EQ(ka.size(), kb.size());
+    for (std::size_t i = 0; i < ka.size(); ++i) EXPECT_EQ(ids(a, ka[i]), ids(b, kb[i])) << "yen " << i;
   }
+}
+
+// A tie won by fewer hops at a node already settled must reach its
+// successors: s-r1-r2-z-t and s-q-u-a-t both cost 2 with 4 links; a < z.
+TEST(Paths, TiesPropagateThroughSettledNodes) {
+  Topology topo;
+  for (const char* id : {"s", "p1", "p2", "p3", "q", "u", "a", "r1", "r2", "z", "t"}) topo.add_node({.id = id});
+  auto link = [&](const char* x, const char* y, double ms) {
+    Link l;
+    l.src = *topo.find(x);
+    l.dst = *topo.find(y);
+    l.latency_ms = ms;
+    topo.add_link(l);
+  };
+  link("s", "p1", 0), link("p1", "p2", 0), link("p2", "p3", 0), link("p3", "a", 1);
+  link("s", "q", 0.5), link("q", "u", 0.5), link("u", "a", 0), link("a", "t", 1);
+  link("s", "r1", 0), link("r1", "r2", 0), link("r2", "z", 1), link("z", "t", 1);
+  CostModel model;
+  model.kind = CostKind::latency;
+  const CsrGraph g(topo, model);
+  PathFinder pf;
+  const std::vector<NodeIndex> want = {*topo.find("s"), *topo.find("q"), *topo.find("u"), *topo.find("a"),
+                                       *topo.find("t")};
+  for (Algorithm algo : {Algorithm::dijkstra, Algorithm::astar, Algorithm::bellman_ford}) {
+    const auto p = pf.shortest(g, *topo.find("s"), *topo.find("t"), algo);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->nodes, want) << to_string(algo);
+  }
+  pf.dijkstra(g, *topo.find("s"));
+  EXPECT_EQ(pf.path_to(g, *topo.find("t"))->nodes, want);
 }
 
 // All simple paths by DFS, for small graphs (internal indices inside).
