@@ -158,10 +158,15 @@ struct Report {
   const predict::AutoForecaster* automatic = nullptr;
 };
 
+// A horizon with no scored forecast has no error: null, not 0.
 json errors_json(const std::vector<predict::HorizonErrors>& errors) {
   json out = json::array();
-  for (const auto& e : errors)
-    out.push_back({{"horizon_steps", e.horizon}, {"forecasts", e.forecasts}, {"mae", e.mae}, {"smape_pct", e.smape_pct}});
+  for (const auto& e : errors) {
+    const bool scored = e.forecasts > 0;
+    out.push_back({{"horizon_steps", e.horizon}, {"forecasts", e.forecasts},
+                   {"mae", scored ? json(e.mae) : json(nullptr)},
+                   {"smape_pct", scored ? json(e.smape_pct) : json(nullptr)}});
+  }
   return out;
 }
 
@@ -169,14 +174,19 @@ json auto_json(const predict::AutoForecaster& a) {
   json backtest = json::array();
   for (const auto& c : a.backtest())
     if (c.evaluated)
-      backtest.push_back({{"method", predict::to_string(c.method)}, {"mae_one_step", c.mae_one_step},
-                          {"mae_multi_step", c.mae_multi_step}, {"score_vs_persistence", c.score}});
+      backtest.push_back({{"method", predict::to_string(c.method)},
+                          {"mae_one_step", c.mae_one_step * a.data_scale()},  // scores are kept scaled
+                          {"mae_multi_step", c.mae_multi_step * a.data_scale()},
+                          {"score_vs_persistence", c.score}});
   return {{"chosen", predict::to_string(a.chosen())}, {"model", a.chosen_forecaster().describe()}, {"backtest", backtest}};
 }
 
+// Demand is never negative (the reader refuses negative values), so neither
+// is a forecast of it.
 std::vector<double> next_values(const MethodRun& run, int horizon) {
-  std::vector<double> out;
-  for (int h = 1; h <= horizon; ++h) out.push_back(run.forecaster->forecast(h));
+  std::vector<double> out(static_cast<std::size_t>(horizon));
+  run.forecaster->forecast_path(out);
+  for (double& x : out) x = std::max(0.0, x);
   return out;
 }
 
@@ -195,7 +205,8 @@ void print_json(const Report& r) {
                             {"model", r.selected->forecaster->describe()},
                             {"values", next_values(*r.selected, r.options.horizon)}}},
               {"gaps", r.options.restart_at_gaps ? "restart" : "ignore"}};
-  std::cout << out.dump(2) << "\n";
+  // Ids come from the CSV as bytes; invalid UTF-8 is replaced, not fatal.
+  std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
 void print_table(const Report& r) {
@@ -228,7 +239,13 @@ int run(const Options& o) {
   if (test < 1 || r.train < 2)
     throw DataError("pair " + o.src + "->" + o.dst + " has " + std::to_string(values.size()) +
                     " samples: too few to split into training and test parts");
-  const predict::ForecasterConfig config{r.season, o.horizon};
+  // Auto scores candidates at h = 1 and h = H over the last 20% of the training
+  // part; H beyond a quarter of that leaves too few origins to tell methods
+  // apart, so the selection horizon is capped there (reports still cover 1..H).
+  const auto validation = static_cast<int>(std::max<std::size_t>(
+      predict::AutoForecaster::kMinValidation,
+      static_cast<std::size_t>(predict::AutoForecaster::kValidationFraction * static_cast<double>(r.train))));
+  const predict::ForecasterConfig config{r.season, std::clamp(o.horizon, 1, std::max(1, validation / 4))};
   std::vector<predict::Method> methods(predict::kSingleMethods.begin(), predict::kSingleMethods.end());
   methods.push_back(predict::Method::automatic);
   for (const predict::Method m : methods) {

@@ -83,6 +83,21 @@ void ArimaForecaster::update_scaled(double y) noexcept {
   previous_y_ = y, has_previous_ = true;
 }
 
+void ArimaForecaster::forecast_path_scaled(std::span<double> out) const {
+  const int p = model_.order.p, q = model_.order.q;
+  std::array<double, ArimaOrder::kMaxP> w = recent_w_;
+  double y = previous_y_;
+  for (std::size_t k1 = 0; k1 < out.size(); ++k1) {
+    const int k = static_cast<int>(k1) + 1;
+    double next = model_.mean;
+    for (int i = 0; i < p; ++i) next += model_.phi[i] * (w[i] - model_.mean);
+    for (int j = k - 1; j < q; ++j) next += model_.theta[j] * recent_e_[j - (k - 1)];
+    push_front(w, next);
+    y += next;
+    out[k1] = model_.order.d == 1 ? y : next;
+  }
+}
+
 double ArimaForecaster::forecast_scaled(int h) const {
   const int p = model_.order.p, q = model_.order.q;
   std::array<double, ArimaOrder::kMaxP> w = recent_w_;  // becomes forecasts as k advances

@@ -35,6 +35,7 @@ class ArimaForecaster final : public CopyableForecaster<ArimaForecaster> {
   void fit_scaled(std::span<const double> history) override;
   void update_scaled(double y) noexcept override;
   double forecast_scaled(int h) const override;
+  void forecast_path_scaled(std::span<double> out) const override;
   void skip_scaled(std::uint64_t missing) noexcept override;
 
  private:

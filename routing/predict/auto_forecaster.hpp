@@ -56,6 +56,8 @@ class AutoForecaster final : public Forecaster {
   std::unique_ptr<Forecaster> clone() const override;
 
   Method chosen() const noexcept { return chosen_; }
+  // The factor backtest() MAEs are divided by (they are kept in scaled units).
+  double data_scale() const noexcept { return scale(); }
   const Forecaster& chosen_forecaster() const noexcept { return *active_; }
   // One entry per single method (kSingleMethods order); evaluated == false
   // for methods that were not candidates.
@@ -65,6 +67,7 @@ class AutoForecaster final : public Forecaster {
   void fit_scaled(std::span<const double> history) override;
   void update_scaled(double y) noexcept override;
   double forecast_scaled(int h) const override;
+  void forecast_path_scaled(std::span<double> out) const override { active_->forecast_path(out); }
   void skip_scaled(std::uint64_t missing) noexcept override { active_->skip(missing); }
 
  private:

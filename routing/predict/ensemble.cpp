@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "ensemble.hpp"
 
+#include <vector>
+
 namespace meshgw::routing::predict {
 
 EnsembleForecaster::EnsembleForecaster(std::size_t season)
@@ -27,6 +29,13 @@ void EnsembleForecaster::update_scaled(double y) noexcept {
 
 double EnsembleForecaster::forecast_scaled(int h) const {
   return 0.5 * (holt_winters_.forecast(h) + arima_.forecast(h));
+}
+
+void EnsembleForecaster::forecast_path_scaled(std::span<double> out) const {
+  std::vector<double> other(out.size());
+  holt_winters_.forecast_path(out);
+  arima_.forecast_path(other);
+  for (std::size_t k = 0; k < out.size(); ++k) out[k] = 0.5 * (out[k] + other[k]);
 }
 
 void EnsembleForecaster::skip_scaled(std::uint64_t missing) noexcept {

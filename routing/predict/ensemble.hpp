@@ -32,6 +32,7 @@ class EnsembleForecaster final : public CopyableForecaster<EnsembleForecaster> {
   void fit_scaled(std::span<const double> history) override;
   void update_scaled(double y) noexcept override;
   double forecast_scaled(int h) const override;
+  void forecast_path_scaled(std::span<double> out) const override;
   void skip_scaled(std::uint64_t missing) noexcept override;
 
  private:

@@ -64,4 +64,15 @@ double Forecaster::forecast(int h) const {
   return std::isfinite(value) ? value : last_scaled_ * scale_;
 }
 
+void Forecaster::forecast_path(std::span<double> out) const {
+  if (out.empty()) return;
+  if (samples_seen_ == 0) throw std::logic_error("forecast before any sample was seen");
+  forecast_path_scaled(out);
+  const double fallback = last_scaled_ * scale_;
+  for (double& f : out) {
+    const double value = std::isfinite(f) ? f * scale_ : fallback;
+    f = std::isfinite(value) ? value : fallback;
+  }
+}
+
 }  // namespace meshgw::routing::predict

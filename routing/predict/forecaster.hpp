@@ -58,6 +58,10 @@ class Forecaster {
   // finite. Throws std::invalid_argument if h < 1 and std::logic_error if no
   // sample has been seen yet (neither in fit() nor in update()).
   double forecast(int h) const;
+  // forecast(1) .. forecast(out.size()) in one pass: O(out.size()) for every
+  // method (calling forecast(h) for each h is O(H^2) for ARIMA). Same
+  // preconditions and guarantees as forecast().
+  void forecast_path(std::span<double> out) const;
 
   // Short method name as used on the command line ("holt-winters").
   virtual std::string_view name() const = 0;
@@ -79,6 +83,11 @@ class Forecaster {
   virtual void update_scaled(double y) noexcept = 0;
   // May return a non-finite value; the caller then falls back to the last sample.
   virtual double forecast_scaled(int h) const = 0;
+  // out[k] = forecast_scaled(k + 1). The default calls forecast_scaled per
+  // step; methods whose forecast(h) costs O(h) override it.
+  virtual void forecast_path_scaled(std::span<double> out) const {
+    for (std::size_t k = 0; k < out.size(); ++k) out[k] = forecast_scaled(static_cast<int>(k + 1));
+  }
   // See skip(); missing >= 1. The default (persistence) has nothing to do.
   virtual void skip_scaled(std::uint64_t /*missing*/) noexcept {}
 

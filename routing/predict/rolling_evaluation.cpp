@@ -14,20 +14,20 @@ ErrorAccumulator::ErrorAccumulator(int max_horizon) {
 
 void ErrorAccumulator::add(int horizon, double forecast, double actual) noexcept {
   Sums& s = sums_[static_cast<std::size_t>(horizon - 1)];
-  const double error = std::fabs(forecast - actual);
-  const double magnitude = std::fabs(forecast) + std::fabs(actual);
-  s.absolute += error;
-  s.symmetric_pct += magnitude > 0.0 ? 200.0 * error / magnitude : 0.0;
+  // Halved terms and running means: no overflow even for values near 1e308.
+  const double half_error = std::fabs(0.5 * forecast - 0.5 * actual);
+  const double half_magnitude = 0.5 * std::fabs(forecast) + 0.5 * std::fabs(actual);
   ++s.count;
+  const double n = static_cast<double>(s.count);
+  s.absolute += (2.0 * half_error - s.absolute) / n;
+  s.symmetric_pct += ((half_magnitude > 0.0 ? 200.0 * half_error / half_magnitude : 0.0) - s.symmetric_pct) / n;
 }
 
 std::vector<HorizonErrors> ErrorAccumulator::result() const {
   std::vector<HorizonErrors> out;
   for (std::size_t i = 0; i < sums_.size(); ++i) {
     const Sums& s = sums_[i];
-    const double n = static_cast<double>(s.count);
-    out.push_back({static_cast<int>(i + 1), s.count, s.count ? s.absolute / n : 0.0,
-                   s.count ? s.symmetric_pct / n : 0.0});
+    out.push_back({static_cast<int>(i + 1), s.count, s.absolute, s.symmetric_pct});  // running means
   }
   return out;
 }
@@ -43,13 +43,15 @@ void roll(Forecaster& forecaster, std::span<const double> series, std::size_t st
   if (max_horizon < 1) throw std::invalid_argument("horizon must be >= 1");
   if (!time_index.empty() && time_index.size() != series.size())
     throw std::invalid_argument("time index and series differ in length");
+  std::vector<double> path(static_cast<std::size_t>(max_horizon));
   for (std::size_t origin = start; origin < series.size(); ++origin) {
     if (forecaster.has_data()) {
-      for (int h = 1; h <= max_horizon; ++h) {
-        const std::size_t target = origin + static_cast<std::size_t>(h) - 1;
-        if (target >= series.size()) break;
-        if (!std::isfinite(series[target])) continue;  // the forecaster skips it too
-        visit(origin, h, forecaster.forecast(h), series[target]);
+      // Only the horizons that still have an actual value, in one O(H) pass.
+      const std::size_t reach = std::min(path.size(), series.size() - origin);
+      forecaster.forecast_path(std::span<double>(path.data(), reach));
+      for (std::size_t k = 0; k < reach; ++k) {
+        if (!std::isfinite(series[origin + k])) continue;  // the forecaster skips it too
+        visit(origin, static_cast<int>(k + 1), path[k], series[origin + k]);
       }
     }
     if (!time_index.empty() && origin > 0 && time_index[origin] - time_index[origin - 1] > 1)

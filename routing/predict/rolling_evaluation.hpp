@@ -34,7 +34,7 @@ class ErrorAccumulator {
   std::vector<HorizonErrors> result() const;
 
  private:
-  struct Sums {
+  struct Sums {  // running means, not sums, so huge values cannot overflow
     double absolute = 0.0;
     double symmetric_pct = 0.0;
     std::size_t count = 0;

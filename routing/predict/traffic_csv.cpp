@@ -76,8 +76,13 @@ double parse_value(std::string_view text, std::size_t line) {
   const auto r = std::from_chars(text.data(), end, v);
   if (r.ptr != end || text.empty() || (r.ec != std::errc() && r.ec != std::errc::result_out_of_range))
     throw TrafficCsvError(line, "value", shown(text) + " is not a number");
-  if (r.ec == std::errc::result_out_of_range || !std::isfinite(v))
-    throw TrafficCsvError(line, "value", shown(text) + " is not a finite number");
+  if (r.ec == std::errc::result_out_of_range) {
+    // Too small for a double (1e-400) is zero demand; too large is an error.
+    const bool underflow = text.find("e-") != std::string_view::npos || text.find("E-") != std::string_view::npos;
+    if (!underflow) throw TrafficCsvError(line, "value", shown(text) + " is too large for a double");
+    v = 0.0;
+  }
+  if (!std::isfinite(v)) throw TrafficCsvError(line, "value", shown(text) + " is not a finite number");
   if (v < 0.0) throw TrafficCsvError(line, "value", shown(text) + " is negative (a demand cannot be)");
   return v;
 }
@@ -99,10 +104,14 @@ Row parse_row(std::string_view line_text, std::size_t line) {
     throw TrafficCsvError(line, "t", shown(f[0]) + " is not a non-negative integer");
   if (!parse_timestamp(f[1], r.seconds))
     throw TrafficCsvError(line, "timestamp", shown(f[1]) + " is not a valid YYYY-MM-DDTHH:MM:SS");
-  if (f[2].empty()) throw TrafficCsvError(line, "src", "empty node id");
-  if (f[3].empty()) throw TrafficCsvError(line, "dst", "empty node id");
-  r.src = f[2];
-  r.dst = f[3];
+  // A spreadsheet may quote ids: "A" is A.
+  auto unquote = [](std::string_view id) {
+    return id.size() >= 2 && id.front() == '"' && id.back() == '"' ? id.substr(1, id.size() - 2) : id;
+  };
+  r.src = unquote(f[2]);
+  r.dst = unquote(f[3]);
+  if (r.src.empty()) throw TrafficCsvError(line, "src", "empty node id");
+  if (r.dst.empty()) throw TrafficCsvError(line, "dst", "empty node id");
   r.value = parse_value(f[4], line);
   return r;
 }
@@ -149,6 +158,7 @@ std::vector<TrafficSeries> read_traffic_csv(std::istream& in) {
     ++line;
     std::string_view view = text;
     if (!view.empty() && view.back() == '\r') view.remove_suffix(1);
+    if (view.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line (e.g. a trailing one)
     const Row r = parse_row(view, line);
     auto key = std::make_pair(std::string(r.src), std::string(r.dst));
     auto it = pairs.find(key);

@@ -214,3 +214,37 @@ def test_constant_and_zero_series(meshctl, tmp_path):
     assert all(e["mae"] == 0 and e["smape_pct"] == 0 for m in out["methods"] for e in m["per_horizon"])
     out = forecast_json(meshctl, csv, "B", "A", "--horizon", "2")
     assert out["forecast"]["values"] == pytest.approx([7.5, 7.5])
+
+
+def test_long_horizons_huge_values_and_declines(meshctl, tmp_path):
+    # Forecast paths are O(H) per origin: a horizon of 2000 over 6000 samples
+    # finishes well inside the test timeout (it took minutes when each h was
+    # recomputed from scratch).
+    csv = write_csv(tmp_path / "long.csv", {("A", "B"): daily(6000)})
+    out = forecast_json(meshctl, csv, "A", "B", "--horizon", "2000")
+    assert len(out["forecast"]["values"]) == 2000
+    for m in out["methods"]:
+        first, last = m["per_horizon"][0], m["per_horizon"][-1]
+        assert first["forecasts"] > 0 and math.isfinite(first["mae"])
+        if last["forecasts"] == 0:
+            assert last["mae"] is None  # nothing scored is not an error of 0
+    # Values near the top of the double range: errors stay finite.
+    huge = [1e307 * (1.5 + math.sin(i / 5)) for i in range(300)]
+    out = forecast_json(meshctl, write_csv(tmp_path / "huge.csv", {("A", "B"): huge}), "A", "B", "--horizon", "4")
+    assert all(math.isfinite(m["per_horizon"][0]["mae"]) for m in out["methods"])
+    # A demand falling to zero is never forecast below zero.
+    down = [max(0.0, 100.0 - i / 3.0) for i in range(300)]
+    out = forecast_json(meshctl, write_csv(tmp_path / "down.csv", {("A", "B"): down}), "A", "B",
+                        "--horizon", "8")
+    assert all(v >= 0.0 for v in out["forecast"]["values"])
+
+
+def test_auto_backtest_errors_are_in_data_units(meshctl, tmp_path):
+    values = walk(2000)
+    out = forecast_json(meshctl, write_csv(tmp_path / "w.csv", {("A", "B"): values}), "A", "B", "--horizon", "1")
+    persistence = next(c for c in out["auto"]["backtest"] if c["method"] == "persistence")
+    # Auto's own validation: the last 20% of the training part, one step ahead.
+    train = out["train_samples"]
+    start = train - int(0.2 * train)
+    by_hand = sum(abs(values[i] - values[i - 1]) for i in range(start, train)) / (train - start)
+    assert persistence["mae_one_step"] == pytest.approx(by_hand, rel=0.05)

@@ -52,6 +52,14 @@ TEST(TrafficCsv, ReadsInterleavedPairsInOrder) {
   EXPECT_EQ(gaps_in_t(s[1]), 0u);
 }
 
+TEST(TrafficCsv, BlankLinesQuotedIdsAndUnderflowAreTolerated) {
+  const auto s = read(std::string(kHeader) + "0,2004-03-01T00:00:00,\"A\",\"B\",1e-400\n\n"
+                      "1,2004-03-01T00:05:00,A,B,2\n  \n");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].src, "A");
+  EXPECT_EQ(s[0].values, (std::vector<double>{0.0, 2.0}));
+}
+
 TEST(TrafficCsv, HeaderOnlyOrByteOrderMarkIsFine) {
   EXPECT_TRUE(read(kHeader).empty());
   EXPECT_EQ(read("\xEF\xBB\xBFt,timestamp,src,dst,value\r\n0,2005-01-01T00:30:00,1,5,3\n").size(), 1u);
@@ -66,7 +74,6 @@ TEST(TrafficCsv, MissingOrWrongHeader) {
 TEST(TrafficCsv, WrongColumnCount) {
   expect_error(std::string(kHeader) + "0,2004-03-01T00:00:00,A,B\n", 2, "row", "expected 5 fields");
   expect_error(std::string(kHeader) + "0,2004-03-01T00:00:00,A,B,1,2\n", 2, "row", "got 6");
-  expect_error(std::string(kHeader) + "0,2004-03-01T00:00:00,A,B,1\n\n", 3, "row", "got 1");
 }
 
 TEST(TrafficCsv, BadFields) {
@@ -87,7 +94,7 @@ TEST(TrafficCsv, BadFields) {
   expect_error(h + "0,2004-03-01T00:00:00,A,B,-3\n", 2, "value", "negative");
   expect_error(h + "0,2004-03-01T00:00:00,A,B,nan\n", 2, "value", "not a finite number");
   expect_error(h + "0,2004-03-01T00:00:00,A,B,inf\n", 2, "value", "not a finite number");
-  expect_error(h + "0,2004-03-01T00:00:00,A,B,1e999\n", 2, "value", "not a finite number");
+  expect_error(h + "0,2004-03-01T00:00:00,A,B,1e999\n", 2, "value", "too large for a double");
 }
 
 TEST(TrafficCsv, TimeGoingBackwardsWithinAPair) {
