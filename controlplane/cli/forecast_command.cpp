@@ -134,6 +134,35 @@ struct MethodRun {
 
 double cpu_seconds_now() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
+// The training history as the forecasters should see it, with --gaps
+// restart: a short hole in t (up to half a season, at least one sample) is
+// filled by linear interpolation so seasonal phases stay aligned; after a
+// longer hole only the rows after the last one are used, if they are enough
+// (two seasons, or 40 samples without a season), since a model fitted
+// across it would learn a jump that is not in the data.
+std::vector<double> training_history(const predict::TrafficSeries& s, std::size_t train, std::size_t season,
+                                     bool restart_at_gaps) {
+  std::vector<double> values(s.values.begin(), s.values.begin() + static_cast<std::ptrdiff_t>(train));
+  if (!restart_at_gaps || train < 2) return values;
+  const std::int64_t short_gap = std::max<std::int64_t>(1, static_cast<std::int64_t>(season / 2));
+  const std::size_t enough = season > 0 ? 2 * season : 40;
+  std::size_t from = 0;
+  for (std::size_t i = 1; i < train; ++i)
+    if (s.t[i] - s.t[i - 1] - 1 > short_gap && train - i >= enough) from = i;
+  std::vector<double> filled{s.values[from]};
+  for (std::size_t i = from + 1; i < train; ++i) {
+    const std::int64_t missing = s.t[i] - s.t[i - 1] - 1;
+    if (missing > 0 && missing <= short_gap) {
+      for (std::int64_t k = 1; k <= missing; ++k) {
+        const double w = static_cast<double>(k) / static_cast<double>(missing + 1);
+        filled.push_back((1 - w) * s.values[i - 1] + w * s.values[i]);
+      }
+    }
+    filled.push_back(s.values[i]);
+  }
+  return filled;
+}
+
 MethodRun run_method(predict::Method method, const predict::ForecasterConfig& config,
                      const predict::TrafficSeries& series, std::size_t train, const Options& o) {
   const std::span<const double> values = series.values;
@@ -141,7 +170,7 @@ MethodRun run_method(predict::Method method, const predict::ForecasterConfig& co
       o.restart_at_gaps ? std::span<const std::int64_t>(series.t) : std::span<const std::int64_t>();
   MethodRun run{method, "", 0.0, {}, predict::make_forecaster(method, config)};
   const double start = cpu_seconds_now();
-  run.forecaster->fit(values.first(train));
+  run.forecaster->fit(training_history(series, train, config.season, o.restart_at_gaps));
   run.model = run.forecaster->describe();
   run.errors = predict::evaluate_rolling(*run.forecaster, values, train, o.horizon, time_index);
   run.cpu_seconds = cpu_seconds_now() - start;
