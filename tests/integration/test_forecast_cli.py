@@ -248,3 +248,17 @@ def test_auto_backtest_errors_are_in_data_units(meshctl, tmp_path):
     start = train - int(0.2 * train)
     by_hand = sum(abs(values[i] - values[i - 1]) for i in range(start, train)) / (train - start)
     assert persistence["mae_one_step"] == pytest.approx(by_hand, rel=0.05)
+
+
+def test_gaps_in_the_training_part_keep_the_season_aligned(meshctl, tmp_path):
+    # A square wave with period 12 in t, with 5 intervals missing every 37 rows.
+    ts, values, t = [], [], 0
+    for i in range(1200):
+        if i % 37 == 36:
+            t += 5
+        ts.append(t)
+        values.append(100.0 if t % 12 < 6 else 50.0)
+        t += 1
+    csv = write_csv(tmp_path / "gaps.csv", {("A", "B"): values}, t_of=lambda i: ts[i])
+    out = forecast_json(meshctl, csv, "A", "B", "--horizon", "1", "--season", "12")
+    assert method(out, "seasonal-naive")["per_horizon"][0]["mae"] == pytest.approx(0.0, abs=1e-9)
