@@ -149,6 +149,12 @@ Topology parse_topology_json(const std::string& text, const std::string& source)
     std::string what = e.what();
     if (const auto pos = what.find("syntax error"); pos != std::string::npos) what = what.substr(pos);
     throw TopologyError(source + ":" + line_col(text, e.byte == 0 ? 0 : e.byte - 1) + ": invalid JSON: " + what);
+  } catch (const json::exception& e) {
+    // Not a syntax error but still unreadable, e.g. a number beyond double
+    // range (found by the fuzzer): no position is known, the message says what.
+    std::string what = e.what();
+    if (const auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    throw TopologyError(source + ": invalid JSON: " + what);
   }
   const Fields top(doc, "(top level)", source);
   const bool directed = top.boolean("directed").value_or(false);

@@ -71,6 +71,9 @@ TEST(TopologyJson, EveryMistakeNamesItsPlace) {
   EXPECT_EQ(error_of(R"({"nodes": [], "links": [3]})"), "t.json: links[0]: expected an object, got a number");
   EXPECT_EQ(error_of("[]"), "t.json: (top level): expected an object, got an array");
   EXPECT_NE(error_of("").find("t.json:1:1: invalid JSON"), std::string::npos);
+  // Found by the fuzzer: a number beyond double range is not a syntax error.
+  EXPECT_NE(error_of(R"({"nodes": [{"id": "a", "lat": 1e999, "lon": 1}], "links": []})").find("t.json: invalid JSON: "),
+            std::string::npos);
 }
 
 TEST(TopologyJson, MissingFileIsAClearError) {
