@@ -119,6 +119,20 @@ double PathFinder::cost_to(const CsrGraph& g, NodeIndex external_v) const noexce
   return v == source_ ? 0.0 : dist_[v] - g.entry_cost(v);
 }
 
+namespace {
+
+// A path collected from the destination back: put it in order, name its
+// nodes by Topology index and price it.
+Path finish_path(const CsrGraph& g, Path p) {
+  std::reverse(p.nodes.begin(), p.nodes.end());
+  std::reverse(p.edges.begin(), p.edges.end());
+  for (NodeIndex& v : p.nodes) v = g.to_external(v);
+  p.cost = path_cost(g, p.edges);
+  return p;
+}
+
+}  // namespace
+
 Path PathFinder::build(const CsrGraph& g, NodeIndex s, NodeIndex t) const {
   Path p;
   for (NodeIndex v = t; v != s; v = back_[v].pred) {
@@ -126,11 +140,7 @@ Path PathFinder::build(const CsrGraph& g, NodeIndex s, NodeIndex t) const {
     p.edges.push_back(back_[v].edge);
   }
   p.nodes.push_back(s);
-  std::reverse(p.nodes.begin(), p.nodes.end());
-  std::reverse(p.edges.begin(), p.edges.end());
-  for (NodeIndex& v : p.nodes) v = g.to_external(v);
-  p.cost = path_cost(g, p.edges);
-  return p;
+  return finish_path(g, std::move(p));
 }
 
 std::optional<Path> PathFinder::path_to(const CsrGraph& g, NodeIndex external_v) const {
@@ -247,11 +257,7 @@ std::optional<Path> PathFinder::hop_bounded(const CsrGraph& g, NodeIndex s, Node
     v = it->via;
   }
   p.nodes.push_back(s);
-  std::reverse(p.nodes.begin(), p.nodes.end());
-  std::reverse(p.edges.begin(), p.edges.end());
-  for (NodeIndex& node : p.nodes) node = g.to_external(node);
-  p.cost = path_cost(g, p.edges);
-  return p;
+  return finish_path(g, std::move(p));
 }
 
 std::optional<Path> PathFinder::shortest(const CsrGraph& g, NodeIndex external_s, NodeIndex external_t,
