@@ -14,10 +14,21 @@ void put16(std::uint8_t* p, std::uint16_t v) { std::memcpy(p, &v, 2); }
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "pcap writer assumes little-endian");
 }  // namespace
 
-PcapReader::PcapReader(const std::string& path) : in_(path, std::ios::binary), path_(path) {
-  if (!in_) throw PcapError(path + ": cannot open for reading");
+PcapReader::PcapReader(const std::string& path)
+    : in_(std::make_unique<std::ifstream>(path, std::ios::binary)), path_(path) {
+  if (!*in_) throw PcapError(path + ": cannot open for reading");
+  read_header();
+}
+
+PcapReader::PcapReader(std::unique_ptr<std::istream> in, const std::string& name)
+    : in_(std::move(in)), path_(name) {
+  read_header();
+}
+
+void PcapReader::read_header() {
+  const std::string& path = path_;
   std::uint8_t h[24];
-  if (!in_.read(reinterpret_cast<char*>(h), sizeof h))
+  if (!in_->read(reinterpret_cast<char*>(h), sizeof h))
     throw PcapError(path + ": not a pcap file (shorter than the 24-byte header)");
   std::uint32_t magic;
   std::memcpy(&magic, h, 4);
@@ -44,11 +55,11 @@ std::uint32_t PcapReader::u32(const std::uint8_t* p) const noexcept {
 
 std::optional<PcapRecord> PcapReader::next() {
   std::uint8_t h[16];
-  in_.read(reinterpret_cast<char*>(h), sizeof h);
-  if (in_.gcount() == 0) return std::nullopt;
+  in_->read(reinterpret_cast<char*>(h), sizeof h);
+  if (in_->gcount() == 0) return std::nullopt;
   const std::string where = path_ + ": record " + std::to_string(count_ + 1) + " at offset " +
                             std::to_string(offset_);
-  if (in_.gcount() != sizeof h) throw PcapError(where + ": truncated record header");
+  if (in_->gcount() != sizeof h) throw PcapError(where + ": truncated record header");
   PcapRecord r;
   const std::uint64_t sec = u32(h), frac = u32(h + 4);
   r.ts_ns = sec * 1'000'000'000ull + (nanos_ ? frac : frac * 1000ull);
@@ -57,7 +68,7 @@ std::optional<PcapRecord> PcapReader::next() {
   if (caplen > kPcapMaxRecord || (snaplen_ != 0 && caplen > snaplen_ && caplen > 65535))
     throw PcapError(where + ": captured length " + std::to_string(caplen) + " exceeds the snapshot length");
   r.data.resize(caplen);
-  if (caplen > 0 && !in_.read(reinterpret_cast<char*>(r.data.data()), caplen))
+  if (caplen > 0 && !in_->read(reinterpret_cast<char*>(r.data.data()), caplen))
     throw PcapError(where + ": truncated record data (" + std::to_string(caplen) + " bytes announced)");
   ++count_;
   offset_ += sizeof h + caplen;

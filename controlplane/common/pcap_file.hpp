@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <fstream>
+#include <istream>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -32,6 +34,8 @@ struct PcapRecord {
 class PcapReader {
  public:
   explicit PcapReader(const std::string& path);
+  // Reads from any stream (tests, fuzzing); name is used in messages.
+  PcapReader(std::unique_ptr<std::istream> in, const std::string& name);
   // Next record, or nullopt at a clean end of file. Throws on a truncated or
   // inconsistent record.
   std::optional<PcapRecord> next();
@@ -40,7 +44,8 @@ class PcapReader {
 
  private:
   std::uint32_t u32(const std::uint8_t* p) const noexcept;
-  std::ifstream in_;
+  void read_header();
+  std::unique_ptr<std::istream> in_;
   std::string path_;
   bool swapped_ = false;
   bool nanos_ = false;
