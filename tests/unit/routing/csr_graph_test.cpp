@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "routing/csr_graph.hpp"
+#include "routing/graph_cache.hpp"
 
 #include <gtest/gtest.h>
 
@@ -141,6 +142,37 @@ TEST(CsrGraph, SelfLoopsDoNotHideStructuralChanges) {
   const CsrGraph fresh(t, m);
   PathFinder pf;
   EXPECT_TRUE(pf.shortest(fresh, 0, 2, Algorithm::dijkstra));
+}
+
+TEST(GraphCache, FollowsTheTopologyVersion) {
+  Topology t;
+  for (const char* id : {"a", "b", "c"}) t.add_node({.id = id});
+  Link l;
+  l.src = 0;
+  l.dst = 1;
+  l.latency_ms = 1;
+  t.add_bidirectional(l);
+  l.src = 1;
+  l.dst = 2;
+  l.latency_ms = 1;
+  l.up = false;
+  t.add_bidirectional(l);
+  CostModel model;
+  model.kind = CostKind::latency;
+  GraphCache cache(model, {});
+  PathFinder pf;
+  EXPECT_FALSE(pf.shortest(cache.graph(t), 0, 2, Algorithm::dijkstra));
+  EXPECT_EQ(cache.rebuilds(), 1u);
+  cache.graph(t);  // same version: nothing to do
+  EXPECT_EQ(cache.rebuilds() + cache.refreshes(), 1u);
+  t.link(0).latency_ms = 5;  // metrics only
+  ++t.version;
+  EXPECT_DOUBLE_EQ(pf.shortest(cache.graph(t), 0, 1, Algorithm::dijkstra)->cost, 5.0);
+  EXPECT_EQ(cache.refreshes(), 1u);
+  t.link(2).up = t.link(3).up = true;  // structure
+  ++t.version;
+  EXPECT_DOUBLE_EQ(pf.shortest(cache.graph(t), 0, 2, Algorithm::dijkstra)->cost, 6.0);
+  EXPECT_EQ(cache.rebuilds(), 2u);
 }
 
 }  // namespace
