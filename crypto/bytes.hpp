@@ -29,13 +29,19 @@ inline void store_be64(std::uint8_t* p, std::uint64_t v) noexcept {
   std::memcpy(p, &v, 8);
 }
 
+// The checksum field for a 32-bit one's-complement sum of 16-bit words
+// (RFC 1071): fold the carries, complement.
+inline std::uint16_t finish_checksum(std::uint32_t sum) noexcept {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
 // RFC 1071 one's-complement sum over len bytes (len even for IP headers).
 inline std::uint16_t internet_checksum(const std::uint8_t* p, std::size_t len) noexcept {
   std::uint32_t sum = 0;
   for (std::size_t i = 0; i + 1 < len; i += 2) sum += load_be16(p + i);
   if (len & 1) sum += static_cast<std::uint32_t>(p[len - 1]) << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
+  return finish_checksum(sum);
 }
 
 }  // namespace meshgw::crypto

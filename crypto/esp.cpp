@@ -121,10 +121,7 @@ EspStatus OutboundSa::encap_with_seq(CryptoWorkspace& ws, PacketView& pkt,
   std::memcpy(out, outer_template_.data(), outer_template_.size());
   out[1] = inner.tos;  // DSCP and ECN copied (RFC 4301 5.1.2, RFC 6040 normal mode)
   store_be16(out + 2, static_cast<std::uint16_t>(total));
-  std::uint32_t sum = outer_ip_sum_ + inner.tos + total;
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  store_be16(out + 10, static_cast<std::uint16_t>(~sum));
+  store_be16(out + 10, finish_checksum(outer_ip_sum_ + inner.tos + total));
   store_be16(out + kOuterIpv4Bytes + 4, static_cast<std::uint16_t>(total - kOuterIpv4Bytes));
 
   pkt.data = out;

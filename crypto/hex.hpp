@@ -35,13 +35,20 @@ inline std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text) 
   return out;
 }
 
-inline std::string to_hex(const std::uint8_t* p, std::size_t n) {
+// Appends lower-case hex to out (which the caller may have reserved, so a
+// secret is never copied by a reallocation).
+inline void append_hex(std::string& out, const std::uint8_t* p, std::size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s(n * 2, '0');
   for (std::size_t i = 0; i < n; ++i) {
-    s[2 * i] = kDigits[p[i] >> 4];
-    s[2 * i + 1] = kDigits[p[i] & 15];
+    out.push_back(kDigits[p[i] >> 4]);
+    out.push_back(kDigits[p[i] & 15]);
   }
+}
+
+inline std::string to_hex(const std::uint8_t* p, std::size_t n) {
+  std::string s;
+  s.reserve(n * 2);
+  append_hex(s, p, n);
   return s;
 }
 

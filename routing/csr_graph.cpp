@@ -11,9 +11,6 @@ namespace meshgw::routing {
 namespace {
 constexpr double kDegToRad = 3.14159265358979323846 / 180.0;
 constexpr double kEarthRadiusKm = 6371.0;
-}  // namespace
-
-namespace {
 
 // Breadth-first order over the links taken as undirected, each component
 // from its first node: neighbours end up with nearby numbers.

@@ -20,7 +20,6 @@ class DaryHeap {
     pos_.assign(node_count, kAbsent);
   }
   bool empty() const noexcept { return heap_.empty(); }
-  bool contains(std::uint32_t node) const noexcept { return pos_[node] != kAbsent; }
 
   void push_or_decrease(std::uint32_t node, double key) {
     std::uint32_t i = pos_[node];

@@ -18,6 +18,12 @@ bool same_cost(double a, double b) noexcept {
   return std::fabs(a - b) <= kTieTolerance * std::max({1.0, std::fabs(a), std::fabs(b)});
 }
 
+// The common case, a candidate clearly worse than the label, in one
+// multiply-add and a compare (cur may be +inf).
+bool clearly_worse(double candidate, double cur) noexcept {
+  return candidate > cur * (1 + kTieTolerance) + kTieTolerance;
+}
+
 bool blocked(const Exclusions* ex, NodeIndex v, std::uint32_t e) noexcept {
   if (ex == nullptr) return false;
   return (!ex->nodes.empty() && ex->nodes[v]) || (!ex->edges.empty() && ex->edges[e]);
@@ -44,6 +50,13 @@ std::optional<Algorithm> algorithm_from_string(const std::string& name) noexcept
 void PathFinder::reset(std::size_t n) {
   dist_.assign(n, kInf);
   back_.assign(n, Back{kNoNode, ~std::uint32_t{0}, 0});
+}
+
+// v's label after improves() said yes: the cost only ever goes down (a tie
+// may be a hair above within the tolerance), the path back is replaced.
+inline void PathFinder::relabel(NodeIndex v, double d, NodeIndex via, std::uint32_t edge) noexcept {
+  dist_[v] = std::min(d, dist_[v]);
+  back_[v] = Back{via, edge, back_[via].hops + 1};
 }
 
 // Better label for v: cheaper, or as cheap with fewer hops, or as cheap and
@@ -73,11 +86,8 @@ void PathFinder::dijkstra(const CsrGraph& g, NodeIndex external_source) {
     for (std::uint32_t i = 0; i < edges.size(); ++i) {
       const CsrEdge& e = edges[i];
       const double nd = du + e.weight;
-      // The common case, clearly worse, in one multiply-add and a compare.
-      if (nd > dist_[e.target] * (1 + kTieTolerance) + kTieTolerance) continue;
-      if (!improves(g, e.target, nd, back_[u].hops + 1, u)) continue;
-      dist_[e.target] = std::min(nd, dist_[e.target]);
-      back_[e.target] = Back{u, base + i, back_[u].hops + 1};
+      if (clearly_worse(nd, dist_[e.target]) || !improves(g, e.target, nd, back_[u].hops + 1, u)) continue;
+      relabel(e.target, nd, u, base + i);
       // Also on a tie won by fewer hops or a lower id: a closed node reopens
       // so its successors' labels follow (ends: each reopening strictly
       // improves the (cost, hops, id) label).
@@ -103,8 +113,7 @@ void PathFinder::bellman_ford(const CsrGraph& g, NodeIndex external_source) {
         if (e.target == source) continue;
         const double nd = dist_[u] + e.weight;
         if (!improves(g, e.target, nd, back_[u].hops + 1, u)) continue;
-        dist_[e.target] = std::min(nd, dist_[e.target]);
-        back_[e.target] = Back{u, base + i, back_[u].hops + 1};
+        relabel(e.target, nd, u, base + i);
         changed = true;
       }
     }
@@ -120,6 +129,17 @@ double PathFinder::cost_to(const CsrGraph& g, NodeIndex external_v) const noexce
 }
 
 namespace {
+
+// head then tail, where tail starts at head's last node; priced anew.
+Path join(const CsrGraph& g, const Path& head, std::size_t head_nodes, const Path& tail) {
+  Path p;
+  p.nodes.assign(head.nodes.begin(), head.nodes.begin() + static_cast<std::ptrdiff_t>(head_nodes));
+  p.nodes.insert(p.nodes.end(), tail.nodes.begin() + 1, tail.nodes.end());
+  p.edges.assign(head.edges.begin(), head.edges.begin() + static_cast<std::ptrdiff_t>(head_nodes - 1));
+  p.edges.insert(p.edges.end(), tail.edges.begin(), tail.edges.end());
+  p.cost = path_cost(g, p.edges);
+  return p;
+}
 
 // A path collected from the destination back: put it in order, name its
 // nodes by Topology index and price it.
@@ -170,7 +190,7 @@ std::optional<Path> PathFinder::best_first(const CsrGraph& g, NodeIndex s, NodeI
     const NodeIndex u = heap_.pop(&key);
     // Not done when t pops: a node with the same key may still offer an
     // equally cheap path that the tie-break prefers. Done past t's cost.
-    if (dist_[t] != kInf && key > dist_[t] * (1 + kTieTolerance) + kTieTolerance) break;
+    if (dist_[t] != kInf && clearly_worse(key, dist_[t])) break;
     if (u == t || (u != s && !g.transit_ok(u))) continue;
     const std::uint32_t base = g.edge_begin(u);
     const auto edges = g.out(u);
@@ -178,10 +198,8 @@ std::optional<Path> PathFinder::best_first(const CsrGraph& g, NodeIndex s, NodeI
       const CsrEdge& e = edges[i];
       if (blocked(ex, e.target, base + i)) continue;
       const double nd = dist_[u] + e.weight;
-      if (nd > dist_[e.target] * (1 + kTieTolerance) + kTieTolerance) continue;
-      if (!improves(g, e.target, nd, back_[u].hops + 1, u)) continue;
-      dist_[e.target] = std::min(nd, dist_[e.target]);
-      back_[e.target] = Back{u, base + i, back_[u].hops + 1};
+      if (clearly_worse(nd, dist_[e.target]) || !improves(g, e.target, nd, back_[u].hops + 1, u)) continue;
+      relabel(e.target, nd, u, base + i);
       // A closed node reopens when its label improves (cheaper, or a tie the
       // tie-break prefers), so an admissible A* bound suffices even where
       // rounding makes it a hair inconsistent, and ties propagate.
@@ -220,7 +238,7 @@ std::optional<Path> PathFinder::hop_bounded(const CsrGraph& g, NodeIndex s, Node
         const CsrEdge& e = edges[i];
         if (e.target == s || blocked(ex, e.target, base + i)) continue;
         const double nd = prev[u] + e.weight;
-        if (nd > cur[e.target] * (1 + kTieTolerance) + kTieTolerance) continue;
+        if (clearly_worse(nd, cur[e.target])) continue;
         Change* record = changed_in[e.target] == h ? &changes[record_of[e.target]] : nullptr;
         if (same_cost(nd, cur[e.target])) {
           // A tie: the label carried from fewer links stays; within this
@@ -324,12 +342,7 @@ std::vector<Path> PathFinder::k_shortest(const CsrGraph& g, NodeIndex s, NodeInd
       std::fill(ex.edges.begin(), ex.edges.end(), 0);
       for (std::size_t j = 0; j < i; ++j) ex.nodes[g.to_internal(last.nodes[j])] = 0;
       if (!spur_path) continue;
-      Path total;
-      total.nodes.assign(last.nodes.begin(), last.nodes.begin() + i);
-      total.nodes.insert(total.nodes.end(), spur_path->nodes.begin(), spur_path->nodes.end());
-      total.edges.assign(last.edges.begin(), last.edges.begin() + i);
-      total.edges.insert(total.edges.end(), spur_path->edges.begin(), spur_path->edges.end());
-      total.cost = path_cost(g, total.edges);
+      Path total = join(g, last, i + 1, *spur_path);  // root up to and including the spur node
       if (seen.insert(total.nodes).second) candidates.push_back(std::move(total));
     }
     if (candidates.empty()) break;
@@ -368,12 +381,7 @@ std::optional<Path> PathFinder::via_waypoint(const CsrGraph& g, NodeIndex s, Nod
       if (b) a = second_leg(*b, s, w);
     }
     if (!a || !b) continue;
-    Path p;
-    p.nodes = a->nodes;
-    p.nodes.insert(p.nodes.end(), b->nodes.begin() + 1, b->nodes.end());
-    p.edges = a->edges;
-    p.edges.insert(p.edges.end(), b->edges.begin(), b->edges.end());
-    p.cost = path_cost(g, p.edges);
+    Path p = join(g, *a, a->nodes.size(), *b);
     if (!best || path_less(g, p, *best)) best = std::move(p);
   }
   return best;

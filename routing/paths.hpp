@@ -68,6 +68,7 @@ class PathFinder {
                                   const Exclusions* ex);
   void reset(std::size_t n);
   bool improves(const CsrGraph& g, NodeIndex v, double d, std::uint32_t hops, NodeIndex via) const noexcept;
+  void relabel(NodeIndex v, double d, NodeIndex via, std::uint32_t edge) noexcept;
   Path build(const CsrGraph& g, NodeIndex s, NodeIndex t) const;
 
   // Where a node's best label came from; one struct so an improvement writes

@@ -147,6 +147,47 @@ int keygen(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// What running a capture through an SA did.
+struct CaptureRun {
+  std::uint64_t frames = 0, written = 0;
+  std::map<std::string, std::uint64_t> rejected;  // by reason: not IP, or the EspStatus
+  std::uint64_t rejected_total() const {
+    std::uint64_t n = 0;
+    for (const auto& [reason, count] : rejected) n += count;
+    return n;
+  }
+};
+
+// Runs every IP packet of in_path through transform (in place, in a buffer
+// with headroom and tailroom, like an mbuf) and writes what it accepts to
+// out_path as Ethernet frames; the rest is counted by reason.
+template <class Transform>
+CaptureRun transform_capture(const std::string& in_path, const std::string& out_path, Transform&& transform) {
+  common::PcapReader reader = open_ip_capture(in_path);
+  common::PcapWriter writer(out_path, common::kLinkEthernet, common::kPcapMaxRecord);
+  std::vector<std::uint8_t> buf(kRoom + 65536 + kRoom);
+  CaptureRun run;
+  while (auto rec = reader.next()) {
+    ++run.frames;
+    const Frame f = ip_of(*rec, reader.link_type());
+    if (f.skip_reason != nullptr) {
+      ++run.rejected[f.skip_reason];
+      continue;
+    }
+    std::memcpy(buf.data() + kRoom, f.ip, f.len);
+    crypto::PacketView view{buf.data() + kRoom, f.len, kRoom, kRoom};
+    if (const EspStatus st = transform(view); st != EspStatus::ok) {
+      ++run.rejected[std::string(crypto::to_string(st))];
+      continue;
+    }
+    put_ethernet(view.data - kEthBytes, (view.data[0] >> 4) == 6);
+    writer.write(rec->ts_ns, view.data - kEthBytes, view.len + kEthBytes);
+    ++run.written;
+  }
+  writer.close();
+  return run;
+}
+
 int encrypt(const std::vector<std::string>& argv) {
   const Args a(argv, kValued, kFlags);
   crypto::OutboundSaConfig cfg;
@@ -164,50 +205,31 @@ int encrypt(const std::vector<std::string>& argv) {
   crypto::CryptoWorkspace ws;
   crypto::OutboundSa sa(cfg, ws);
   OPENSSL_cleanse(&cfg.keys, sizeof cfg.keys);
-  common::PcapReader reader = open_ip_capture(in_path);
-  common::PcapWriter writer(out_path, common::kLinkEthernet, common::kPcapMaxRecord);
-
-  std::vector<std::uint8_t> buf(kRoom + 65536 + kRoom);
-  std::map<std::string, std::uint64_t> skipped;
-  std::uint64_t frames = 0, ipv4 = 0, ipv6 = 0, written = 0, bytes_in = 0, bytes_out = 0;
-  while (auto rec = reader.next()) {
-    ++frames;
-    const Frame f = ip_of(*rec, reader.link_type());
-    if (f.skip_reason != nullptr) {
-      ++skipped[f.skip_reason];
-      continue;
-    }
-    const bool is_v6 = (f.ip[0] >> 4) == 6;
-    std::memcpy(buf.data() + kRoom, f.ip, f.len);
-    crypto::PacketView view{buf.data() + kRoom, f.len, kRoom, kRoom};
+  std::uint64_t ipv4 = 0, ipv6 = 0, bytes_in = 0, bytes_out = 0;
+  const CaptureRun run = transform_capture(in_path, out_path, [&](crypto::PacketView& view) {
+    const bool is_v6 = (view.data[0] >> 4) == 6;
+    const std::uint32_t inner_len = view.len;
     const EspStatus st = sa.encap(ws, view);
-    if (st != EspStatus::ok) {
-      ++skipped[std::string(crypto::to_string(st))];
-      continue;
+    if (st == EspStatus::ok) {
+      (is_v6 ? ipv6 : ipv4)++;
+      bytes_in += inner_len;
+      bytes_out += view.len;
     }
-    (is_v6 ? ipv6 : ipv4)++;
-    put_ethernet(view.data - kEthBytes, false);
-    writer.write(rec->ts_ns, view.data - kEthBytes, view.len + kEthBytes);
-    ++written;
-    bytes_in += f.len;
-    bytes_out += view.len;
-  }
-  writer.close();
+    return st;
+  });
 
-  std::uint64_t skipped_total = 0;
-  for (const auto& [k, v] : skipped) skipped_total += v;
-  json summary = {
-      {"command", "encrypt"}, {"in", in_path}, {"out", out_path},
-      {"spi", spi_text(sa.spi())}, {"esn", sa.esn()},
-      {"backend", std::string(crypto::to_string(sa.backend()))},
-      {"ipsec_mb_arch", std::string(ws.imb_arch())},
-      {"outer", ip_text(cfg.outer.src_ip) + ":" + std::to_string(cfg.outer.src_port) + " -> " +
-                    ip_text(cfg.outer.dst_ip) + ":" + std::to_string(cfg.outer.dst_port)},
-      {"frames_read", frames}, {"ipv4_packets", ipv4}, {"ipv6_packets", ipv6},
-      {"esp_packets_written", written}, {"skipped", skipped}, {"skipped_total", skipped_total},
-      {"first_seq", cfg.first_seq}, {"last_seq", sa.next_seq() - 1},
-      {"inner_bytes", bytes_in}, {"outer_bytes", bytes_out}};
+  const std::string outer = ip_text(cfg.outer.src_ip) + ":" + std::to_string(cfg.outer.src_port) + " -> " +
+                            ip_text(cfg.outer.dst_ip) + ":" + std::to_string(cfg.outer.dst_port);
   if (a.has("json")) {
+    const json summary = {
+        {"command", "encrypt"}, {"in", in_path}, {"out", out_path},
+        {"spi", spi_text(sa.spi())}, {"esn", sa.esn()},
+        {"backend", std::string(crypto::to_string(sa.backend()))},
+        {"ipsec_mb_arch", std::string(ws.imb_arch())}, {"outer", outer},
+        {"frames_read", run.frames}, {"ipv4_packets", ipv4}, {"ipv6_packets", ipv6},
+        {"esp_packets_written", run.written}, {"skipped", run.rejected}, {"skipped_total", run.rejected_total()},
+        {"first_seq", cfg.first_seq}, {"last_seq", sa.next_seq() - 1},
+        {"inner_bytes", bytes_in}, {"outer_bytes", bytes_out}};
     std::cout << summary.dump(2) << "\n";
     return 0;
   }
@@ -216,11 +238,11 @@ int encrypt(const std::vector<std::string>& argv) {
             << (sa.esn() ? "64-bit ESN" : "32-bit sequence numbers") << ", backend "
             << crypto::to_string(sa.backend())
             << (sa.backend() == crypto::Backend::ipsec_mb ? " (" + std::string(ws.imb_arch()) + ")" : "")
-            << "\n  tunnel    UDP " << summary["outer"].get<std::string>() << " (RFC 3948)\n"
-            << "  read      " << frames << " frames: " << ipv4 << " IPv4 + " << ipv6 << " IPv6 packets encrypted, "
-            << skipped_total << " skipped";
-  for (const auto& [k, v] : skipped) std::cout << " (" << k << ": " << v << ")";
-  std::cout << "\n  wrote     " << written << " ESP-in-UDP frames, sequence numbers " << cfg.first_seq << ".."
+            << "\n  tunnel    UDP " << outer << " (RFC 3948)\n"
+            << "  read      " << run.frames << " frames: " << ipv4 << " IPv4 + " << ipv6
+            << " IPv6 packets encrypted, " << run.rejected_total() << " skipped";
+  for (const auto& [k, v] : run.rejected) std::cout << " (" << k << ": " << v << ")";
+  std::cout << "\n  wrote     " << run.written << " ESP-in-UDP frames, sequence numbers " << cfg.first_seq << ".."
             << sa.next_seq() - 1 << "\n  bytes     " << bytes_in << " inner -> " << bytes_out
             << " outer IPv4 (+" << (bytes_out - bytes_in) << " for headers, padding and ICV)\n";
   return 0;
@@ -242,48 +264,25 @@ int decrypt(const std::vector<std::string>& argv) {
   OPENSSL_cleanse(&cfg.keys, sizeof cfg.keys);
   // A receiver picking up a stream mid-way: ESN inference needs the window top.
   if (first_seq > 1) sa.window().accept(first_seq - 1);
-  common::PcapReader reader = open_ip_capture(in_path);
-  common::PcapWriter writer(out_path, common::kLinkEthernet, common::kPcapMaxRecord);
-  std::vector<std::uint8_t> buf(kRoom + 65536 + kRoom);
-  std::map<std::string, std::uint64_t> dropped;
-  std::uint64_t frames = 0, written = 0;
   auto find = [&](std::uint32_t spi) { return spi == sa.spi() ? &sa : nullptr; };
-  while (auto rec = reader.next()) {
-    ++frames;
-    const Frame f = ip_of(*rec, reader.link_type());
-    if (f.skip_reason != nullptr) {
-      ++dropped[f.skip_reason];
-      continue;
-    }
-    std::memcpy(buf.data() + kRoom, f.ip, f.len);
-    crypto::PacketView view{buf.data() + kRoom, f.len, kRoom, kRoom};
+  const CaptureRun run = transform_capture(in_path, out_path, [&](crypto::PacketView& view) {
     crypto::OuterUdpInfo info;
-    const EspStatus st = crypto::decap_udp_ipv4(ws, find, view, info);
-    if (st != EspStatus::ok) {
-      ++dropped[std::string(crypto::to_string(st))];
-      continue;
-    }
-    put_ethernet(view.data - kEthBytes, (view.data[0] >> 4) == 6);
-    writer.write(rec->ts_ns, view.data - kEthBytes, view.len + kEthBytes);
-    ++written;
-  }
-  writer.close();
-  std::uint64_t dropped_total = 0;
-  for (const auto& [k, v] : dropped) dropped_total += v;
-  json summary = {{"command", "decrypt"}, {"in", in_path}, {"out", out_path},
-                  {"spi", spi_text(sa.spi())}, {"esn", cfg.esn},
-                  {"backend", std::string(crypto::to_string(cfg.backend))},
-                  {"frames_read", frames}, {"packets_decrypted", written},
-                  {"dropped", dropped}, {"dropped_total", dropped_total},
-                  {"highest_seq", sa.window().top()}};
+    return crypto::decap_udp_ipv4(ws, find, view, info);
+  });
   if (a.has("json")) {
+    const json summary = {{"command", "decrypt"}, {"in", in_path}, {"out", out_path},
+                          {"spi", spi_text(sa.spi())}, {"esn", cfg.esn},
+                          {"backend", std::string(crypto::to_string(cfg.backend))},
+                          {"frames_read", run.frames}, {"packets_decrypted", run.written},
+                          {"dropped", run.rejected}, {"dropped_total", run.rejected_total()},
+                          {"highest_seq", sa.window().top()}};
     std::cout << summary.dump(2) << "\n";
     return 0;
   }
   std::cout << "meshctl esp decrypt: " << in_path << " -> " << out_path << "\n"
-            << "  read      " << frames << " frames, " << written << " decrypted and verified, "
-            << dropped_total << " dropped";
-  for (const auto& [k, v] : dropped) std::cout << " (" << k << ": " << v << ")";
+            << "  read      " << run.frames << " frames, " << run.written << " decrypted and verified, "
+            << run.rejected_total() << " dropped";
+  for (const auto& [k, v] : run.rejected) std::cout << " (" << k << ": " << v << ")";
   std::cout << "\n  highest sequence number " << sa.window().top() << "\n";
   return 0;
 }

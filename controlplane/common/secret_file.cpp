@@ -82,11 +82,7 @@ void write_hex_secret(const std::string& path, const std::vector<std::uint8_t>& 
   std::string text;
   text.reserve(comment.size() + 4 + bytes.size() * 2);
   text.append("# ").append(comment).append("\n");
-  for (std::uint8_t b : bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    text.push_back(kDigits[b >> 4]);
-    text.push_back(kDigits[b & 15]);
-  }
+  crypto::append_hex(text, bytes.data(), bytes.size());
   text.push_back('\n');
   const bool ok = ::fchmod(fd, 0600) == 0 &&
                   ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
