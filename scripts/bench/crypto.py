@@ -11,13 +11,14 @@ that size (inner + padding + 2-byte trailer, 4-byte aligned) with a 12-byte
 AAD (SPI + 64-bit ESN) and a 16-byte tag, in bursts of 32, on the
 crypto_aesni_gcm PMD (intel-ipsec-mb underneath, like our fast path)."""
 import argparse
-import json
 import os
 import re
 import shutil
 import statistics
 import subprocess
 import sys
+
+import gbench
 
 SIZES = [64, 512, 1420]
 BACKENDS = ["ipsec-mb", "openssl"]
@@ -28,18 +29,11 @@ def esp_text_len(inner):
 
 
 def run_esp_bench(binary, reps, cpu):
-    cmd = [binary, f"--benchmark_repetitions={reps}", "--benchmark_report_aggregates_only=true",
-           "--benchmark_format=json", "--benchmark_min_time=0.5"]
-    if shutil.which("taskset"):
-        cmd = ["taskset", "-c", str(cpu)] + cmd
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     results = {}
-    for b in json.loads(out)["benchmarks"]:
-        if b.get("aggregate_name") not in ("median", "stddev"):
-            continue
-        m = re.match(r"BM_(\w+)/size_bytes:(\d+)/openssl:(\d)", b["run_name"])
+    for name, aggregates in gbench.run_aggregates(binary, reps, cpu, ["--benchmark_min_time=0.5"]).items():
+        m = re.match(r"BM_(\w+)/size_bytes:(\d+)/openssl:(\d)", name)
         key = (m.group(1), int(m.group(2)), BACKENDS[int(m.group(3))])
-        results.setdefault(key, {})[b["aggregate_name"]] = b["items_per_second"] / 1e6
+        results[key] = {agg: aggregates[agg]["items_per_second"] / 1e6 for agg in ("median", "stddev")}
     return results
 
 
@@ -121,9 +115,7 @@ def main():
             f'{r["ratio_encap_vs_crypto_perf"]:.3f}' if "ratio_encap_vs_crypto_perf" in r else "-",
             f'{r["ratio_decap_vs_crypto_perf"]:.3f}' if "ratio_decap_vs_crypto_perf" in r else "-"))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(rows, f, indent=2)
-            f.write("\n")
+        gbench.write_rows(args.json, rows)
 
 
 if __name__ == "__main__":

@@ -6,25 +6,16 @@ the same random geometric graph in the same invocation, as ratios.
 
 usage: scripts/bench/routing.py [--builddir build] [--repetitions 5] [--json FILE]"""
 import argparse
-import json
 import os
-import re
-import shutil
-import subprocess
+
+import gbench
 
 
 def run(binary, reps):
-    cmd = [binary, f"--benchmark_repetitions={reps}", "--benchmark_report_aggregates_only=true",
-           "--benchmark_format=json"]
-    if shutil.which("taskset"):
-        cmd = ["taskset", "-c", "1"] + cmd
-    out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     res = {}
-    for b in out["benchmarks"]:
-        if b.get("aggregate_name") != "median":
-            continue
-        unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b.get("time_unit", "ns")]
-        res[b["run_name"]] = {"seconds": b["real_time"] * unit, **{k: b[k] for k in ("nodes", "links", "rules", "groups") if k in b}}
+    for name, aggregates in gbench.run_aggregates(binary, reps).items():
+        b = aggregates["median"]
+        res[name] = {"seconds": gbench.seconds(b), **{k: b[k] for k in ("nodes", "links", "rules", "groups") if k in b}}
     return res
 
 
@@ -63,9 +54,7 @@ def main():
     for row in rows:
         print("  " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(rows, f, indent=2)
-            f.write("\n")
+        gbench.write_rows(args.json, rows)
 
 
 if __name__ == "__main__":
