@@ -9,8 +9,6 @@
 namespace meshgw::routing {
 
 namespace {
-constexpr double kDegToRad = 3.14159265358979323846 / 180.0;
-constexpr double kEarthRadiusKm = 6371.0;
 
 // Breadth-first order over the links taken as undirected, each component
 // from its first node: neighbours end up with nearby numbers.
@@ -162,10 +160,7 @@ bool CsrGraph::refresh(const Topology& topo, const CostModel& model, const Const
 }
 
 double CsrGraph::great_circle(NodeIndex a, NodeIndex b) const noexcept {
-  const double dlat = lat_rad_[b] - lat_rad_[a], dlon = lon_rad_[b] - lon_rad_[a];
-  const double s1 = std::sin(dlat / 2), s2 = std::sin(dlon / 2);
-  const double h = s1 * s1 + cos_lat_[a] * cos_lat_[b] * s2 * s2;
-  return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
+  return haversine_km(lat_rad_[a], lon_rad_[a], cos_lat_[a], lat_rad_[b], lon_rad_[b], cos_lat_[b]);
 }
 
 double CsrGraph::heuristic(NodeIndex u, NodeIndex t) const noexcept {

@@ -82,12 +82,16 @@ std::optional<NodeIndex> Topology::find(const std::string& id) const {
   return it->second;
 }
 
+double haversine_km(double lat1_rad, double lon1_rad, double cos_lat1, double lat2_rad, double lon2_rad,
+                    double cos_lat2) noexcept {
+  const double s1 = std::sin((lat2_rad - lat1_rad) / 2), s2 = std::sin((lon2_rad - lon1_rad) / 2);
+  const double h = s1 * s1 + cos_lat1 * cos_lat2 * s2 * s2;
+  return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(h)));
+}
+
 double great_circle_km(double lat1, double lon1, double lat2, double lon2) noexcept {
-  constexpr double kRad = 3.14159265358979323846 / 180.0;
-  const double dlat = (lat2 - lat1) * kRad, dlon = (lon2 - lon1) * kRad;
-  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
-  return 2 * 6371.0 * std::asin(std::min(1.0, std::sqrt(a)));
+  return haversine_km(lat1 * kDegToRad, lon1 * kDegToRad, std::cos(lat1 * kDegToRad), lat2 * kDegToRad,
+                      lon2 * kDegToRad, std::cos(lat2 * kDegToRad));
 }
 
 }  // namespace meshgw::routing

@@ -74,7 +74,15 @@ class Topology {
   std::unordered_map<std::string, NodeIndex> index_;
 };
 
-// Great-circle distance in km (haversine, R = 6371 km).
+inline constexpr double kDegToRad = 3.14159265358979323846 / 180.0;
+inline constexpr double kEarthRadiusKm = 6371.0;
+
+// Haversine on angles already in radians, with the cosines of the latitudes
+// given, so a caller that measures many distances computes them once.
+double haversine_km(double lat1_rad, double lon1_rad, double cos_lat1, double lat2_rad, double lon2_rad,
+                    double cos_lat2) noexcept;
+
+// Great-circle distance in km (haversine, R = 6371 km), degrees in.
 double great_circle_km(double lat1, double lon1, double lat2, double lon2) noexcept;
 
 // Propagation speed in fibre, km per ms (about 2/3 c).

@@ -167,7 +167,7 @@ std::string dot_id(const std::string& s) {
   return out + "\"";
 }
 
-void print_dot(const Topology& topo, const CsrGraph& g, const Query& q, const std::vector<Path>& paths) {
+void print_dot(const Topology& topo, const Query& q, const std::vector<Path>& paths) {
   static const char* kColours[] = {"red", "blue", "darkgreen", "orange", "purple", "brown"};
   std::map<std::pair<NodeIndex, NodeIndex>, std::size_t> on_path;  // unordered pair -> first path index
   std::set<NodeIndex> path_nodes;
@@ -202,7 +202,6 @@ void print_dot(const Topology& topo, const CsrGraph& g, const Query& q, const st
     }
     std::cout << "];\n";
   }
-  (void)g;
   std::cout << "}\n";
 }
 
@@ -224,7 +223,7 @@ int path_command(const std::vector<std::string>& args) {
     const CsrGraph g(topo, q.model, q.constraints);
     const std::vector<Path> paths = solve(topo, g, q);
     if (q.format == "dot") {
-      print_dot(topo, g, q, paths);
+      print_dot(topo, q, paths);
       return 0;
     }
     json out = {{"from", q.from},
@@ -236,7 +235,7 @@ int path_command(const std::vector<std::string>& args) {
                 {"reachable", !paths.empty()},
                 {"paths", json::array()}};
     for (const Path& p : paths) out["paths"].push_back(path_json(topo, g, q.model, p));
-    std::cout << std::setprecision(17) << out.dump(2) << "\n";
+    std::cout << out.dump(2) << "\n";  // doubles round-trip exactly
     return 0;
   } catch (const UsageError& e) {
     std::cerr << "meshctl path: " << e.what() << "\n(see meshctl path --help)\n";
