@@ -28,7 +28,7 @@ packages=(
   libboost-dev libboost-graph-dev libtomlplusplus-dev nlohmann-json3-dev prometheus-cpp-dev
   libsqlite3-dev sqlite3
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev tshark python3 python3-scapy python3-pytest
+  libgtest-dev libgmock-dev libbenchmark-dev tshark python3 python3-scapy python3-cryptography python3-pytest
   python3-statsmodels iproute2 jq graphviz xz-utils
 )
 

@@ -145,6 +145,17 @@ TEST_P(EveryMethod, CloneIsAnIndependentCopy) {
   EXPECT_EQ(copy->forecast(1), f->forecast(1));
 }
 
+// The one-pass path (what backtests use) equals forecast(h) at every h.
+TEST_P(EveryMethod, ForecastPathEqualsForecastAtEachHorizon) {
+  auto f = make();
+  f->fit(testing::sine_with_trend(400, kSeason));
+  std::vector<double> path(60);
+  f->forecast_path(path);
+  for (int h = 1; h <= 60; ++h)
+    EXPECT_NEAR(path[static_cast<std::size_t>(h - 1)], f->forecast(h), 1e-9 * std::max(1.0, std::fabs(f->forecast(h))))
+        << "h = " << h;
+}
+
 TEST_P(EveryMethod, SkipNeverBreaksTheForecast) {
   auto f = make();
   f->fit(testing::sine_with_trend(300, kSeason));
