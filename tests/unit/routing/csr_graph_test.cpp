@@ -94,7 +94,8 @@ TEST(CsrGraph, RefreshEqualsRebuildAfterMetricChanges) {
   EXPECT_GT(refused, 0);  // the graphs with parallel links
 }
 
-TEST(CsrGraph, RefreshRefusesStructuralChanges) {
+// a - b - c, both ways, 1 ms per link; links 0/1 are a-b, 2/3 b-c.
+Topology line_abc(bool bc_up) {
   Topology t;
   for (const char* id : {"a", "b", "c"}) t.add_node({.id = id});
   Link l;
@@ -104,7 +105,13 @@ TEST(CsrGraph, RefreshRefusesStructuralChanges) {
   t.add_bidirectional(l);
   l.src = 1;
   l.dst = 2;
+  l.up = bc_up;
   t.add_bidirectional(l);
+  return t;
+}
+
+TEST(CsrGraph, RefreshRefusesStructuralChanges) {
+  Topology t = line_abc(true);
   CostModel m;
   CsrGraph g(t, m);
   t.link(0).latency_ms = 3;
@@ -145,18 +152,7 @@ TEST(CsrGraph, SelfLoopsDoNotHideStructuralChanges) {
 }
 
 TEST(GraphCache, FollowsTheTopologyVersion) {
-  Topology t;
-  for (const char* id : {"a", "b", "c"}) t.add_node({.id = id});
-  Link l;
-  l.src = 0;
-  l.dst = 1;
-  l.latency_ms = 1;
-  t.add_bidirectional(l);
-  l.src = 1;
-  l.dst = 2;
-  l.latency_ms = 1;
-  l.up = false;
-  t.add_bidirectional(l);
+  Topology t = line_abc(false);
   CostModel model;
   model.kind = CostKind::latency;
   GraphCache cache(model, {});
