@@ -105,30 +105,54 @@ Aes256Gcm::~Aes256Gcm() {
   EVP_CIPHER_CTX_free(evp_dec_);
 }
 
+void Aes256Gcm::seal_ipsec_mb(CryptoWorkspace& ws, const std::uint8_t* nonce,
+                              const std::uint8_t* aad, std::size_t aad_len,
+                              const std::uint8_t* in, std::uint8_t* out, std::size_t len,
+                              std::uint8_t* tag) noexcept {
+  gcm_context_data ctx;
+  IMB_AES256_GCM_ENC(ws.imb(), &imb_key_, &ctx, out, in, len, nonce, aad, aad_len, tag,
+                     kGcmTagBytes);
+}
+
+bool Aes256Gcm::open_ipsec_mb(CryptoWorkspace& ws, const std::uint8_t* nonce,
+                              const std::uint8_t* aad, std::size_t aad_len,
+                              const std::uint8_t* in, std::uint8_t* out, std::size_t len,
+                              const std::uint8_t* tag) noexcept {
+  gcm_context_data ctx;
+  std::uint8_t computed[kGcmTagBytes];
+  IMB_AES256_GCM_DEC(ws.imb(), &imb_key_, &ctx, out, in, len, nonce, aad, aad_len, computed,
+                     kGcmTagBytes);
+  return CRYPTO_memcmp(computed, tag, kGcmTagBytes) == 0;
+}
+
+bool Aes256Gcm::seal_openssl(const std::uint8_t* nonce, const std::uint8_t* aad,
+                             std::size_t aad_len, const std::uint8_t* in, std::uint8_t* out,
+                             std::size_t len, std::uint8_t* tag) noexcept {
+  return evp_run(evp_enc_, true, nonce, aad, aad_len, in, out, len, tag);
+}
+
+bool Aes256Gcm::open_openssl(const std::uint8_t* nonce, const std::uint8_t* aad,
+                             std::size_t aad_len, const std::uint8_t* in, std::uint8_t* out,
+                             std::size_t len, const std::uint8_t* tag) noexcept {
+  return evp_run(evp_dec_, false, nonce, aad, aad_len, in, out, len,
+                 const_cast<std::uint8_t*>(tag));
+}
+
 bool Aes256Gcm::seal(CryptoWorkspace& ws, const std::uint8_t* nonce, const std::uint8_t* aad,
                      std::size_t aad_len, const std::uint8_t* in, std::uint8_t* out,
                      std::size_t len, std::uint8_t* tag) noexcept {
   if (backend_ == Backend::ipsec_mb) {
-    gcm_context_data ctx;
-    IMB_AES256_GCM_ENC(ws.imb(), &imb_key_, &ctx, out, in, len, nonce, aad, aad_len, tag,
-                       kGcmTagBytes);
+    seal_ipsec_mb(ws, nonce, aad, aad_len, in, out, len, tag);
     return true;
   }
-  return evp_run(evp_enc_, true, nonce, aad, aad_len, in, out, len, tag);
+  return seal_openssl(nonce, aad, aad_len, in, out, len, tag);
 }
 
 bool Aes256Gcm::open(CryptoWorkspace& ws, const std::uint8_t* nonce, const std::uint8_t* aad,
                      std::size_t aad_len, const std::uint8_t* in, std::uint8_t* out,
                      std::size_t len, const std::uint8_t* tag) noexcept {
-  if (backend_ == Backend::ipsec_mb) {
-    gcm_context_data ctx;
-    std::uint8_t computed[kGcmTagBytes];
-    IMB_AES256_GCM_DEC(ws.imb(), &imb_key_, &ctx, out, in, len, nonce, aad, aad_len, computed,
-                       kGcmTagBytes);
-    return CRYPTO_memcmp(computed, tag, kGcmTagBytes) == 0;
-  }
-  return evp_run(evp_dec_, false, nonce, aad, aad_len, in, out, len,
-                 const_cast<std::uint8_t*>(tag));
+  if (backend_ == Backend::ipsec_mb) return open_ipsec_mb(ws, nonce, aad, aad_len, in, out, len, tag);
+  return open_openssl(nonce, aad, aad_len, in, out, len, tag);
 }
 
 namespace {

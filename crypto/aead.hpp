@@ -83,10 +83,24 @@ class Aes256Gcm {
 
   // Decrypts and verifies. The tag is compared in constant time. On failure
   // returns false and out holds unauthenticated plaintext that the caller must
-  // not use (ESP restores the ciphertext, see esp.cpp).
+  // not use (ESP drops the packet).
   bool open(CryptoWorkspace& ws, const std::uint8_t* nonce, const std::uint8_t* aad,
             std::size_t aad_len, const std::uint8_t* in, std::uint8_t* out, std::size_t len,
             const std::uint8_t* tag) noexcept;
+
+  // The same per backend, with no branch: ESP picks one once per SA.
+  void seal_ipsec_mb(CryptoWorkspace& ws, const std::uint8_t* nonce, const std::uint8_t* aad,
+                     std::size_t aad_len, const std::uint8_t* in, std::uint8_t* out,
+                     std::size_t len, std::uint8_t* tag) noexcept;
+  bool open_ipsec_mb(CryptoWorkspace& ws, const std::uint8_t* nonce, const std::uint8_t* aad,
+                     std::size_t aad_len, const std::uint8_t* in, std::uint8_t* out,
+                     std::size_t len, const std::uint8_t* tag) noexcept;
+  bool seal_openssl(const std::uint8_t* nonce, const std::uint8_t* aad, std::size_t aad_len,
+                    const std::uint8_t* in, std::uint8_t* out, std::size_t len,
+                    std::uint8_t* tag) noexcept;
+  bool open_openssl(const std::uint8_t* nonce, const std::uint8_t* aad, std::size_t aad_len,
+                    const std::uint8_t* in, std::uint8_t* out, std::size_t len,
+                    const std::uint8_t* tag) noexcept;
 
  private:
   alignas(64) gcm_key_data imb_key_;

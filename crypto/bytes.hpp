@@ -16,6 +16,11 @@ inline std::uint32_t load_be32(const std::uint8_t* p) noexcept {
   std::memcpy(&v, p, 4);
   return __builtin_bswap32(v);
 }
+inline std::uint64_t load_be64(const std::uint8_t* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
+}
 inline void store_be16(std::uint8_t* p, std::uint16_t v) noexcept {
   p[0] = static_cast<std::uint8_t>(v >> 8);
   p[1] = static_cast<std::uint8_t>(v);

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -37,10 +39,15 @@ inline constexpr std::uint32_t kEncapMaxTailroom = 3 + kEspTrailerBytes + kEspIc
 inline constexpr std::uint8_t kNextHeaderIpv4 = 4;
 inline constexpr std::uint8_t kNextHeaderIpv6 = 41;
 
-// RFC 4106 KEYMAT: 32-byte AES key followed by the 4-byte salt.
+// Overwrites n bytes in a way the compiler may not elide (OPENSSL_cleanse).
+void secure_wipe(void* p, std::size_t n) noexcept;
+
+// RFC 4106 KEYMAT: 32-byte AES key followed by the 4-byte salt. Every copy
+// wipes itself when it dies, on every path (exceptions unwinding included).
 struct SaKeyMaterial {
   std::array<std::uint8_t, kGcmKeyBytes> key{};
   std::array<std::uint8_t, 4> salt{};
+  ~SaKeyMaterial() { secure_wipe(this, sizeof *this); }
 };
 
 // A packet in a buffer: bytes [data, data+len) with headroom bytes usable
@@ -61,13 +68,15 @@ struct UdpTunnelEndpoints {
   std::uint8_t ttl = 64;
 };
 
+// The control records: what an SA is. The runtimes below are derived from
+// them in one place (their constructors) and hold only what packets read.
 struct OutboundSaConfig {
   std::uint32_t spi = 0;
   bool esn = true;
   SaKeyMaterial keys;
   UdpTunnelEndpoints outer;
   Backend backend = Backend::ipsec_mb;
-  std::uint64_t first_seq = 1;
+  std::uint64_t first_seq = 1;  // a new SA starts at 1; tests replay published vectors
 };
 
 struct InboundSaConfig {
@@ -78,64 +87,120 @@ struct InboundSaConfig {
   Backend backend = Backend::ipsec_mb;
 };
 
-// Runtime of an outbound SA: the key schedule, the header template and the
-// sequence counter. Threads: one thread encaps on it at a time.
+inline constexpr std::uint16_t kMaxBurst = 64;
+
+class OutboundSa;
+class InboundSa;
+using EncapBurstFn = std::uint16_t (*)(OutboundSa&, CryptoWorkspace&, PacketView*, std::uint16_t,
+                                       EspStatus*) noexcept;
+using DecapBurstFn = std::uint16_t (*)(InboundSa&, CryptoWorkspace&, PacketView*, std::uint16_t,
+                                       EspStatus*, std::uint64_t*) noexcept;
+
+// What every outbound packet reads, on one cache line.
+struct alignas(64) OutboundSaHot {
+  EncapBurstFn encap_burst;  // chosen once from the backend
+  std::uint32_t spi;
+  std::uint32_t outer_ip_sum;  // one's-complement sum of the template, TOS and length 0
+  std::uint8_t salt[4];
+  std::uint8_t outer_template[kOuterIpv4Bytes + kUdpBytes];
+  bool esn;
+};
+static_assert(sizeof(OutboundSaHot) == 64, "outbound hot fields fit one cache line");
+
+// Runtime of an outbound SA: key schedule, header template and the sequence
+// counter. Threads: with ipsec-mb, any number of workers encap on it at once
+// (the key schedule is read-only); each burst reserves its sequence numbers
+// with one atomic add, so no number is ever used twice under this key (the
+// only way to encrypt is through a burst). The OpenSSL backend keeps one
+// EVP context per SA: one thread at a time.
 class alignas(64) OutboundSa {
  public:
-  // Throws std::invalid_argument (SPI 0..255 reserved) or std::runtime_error.
+  // Throws std::invalid_argument (SPI 0..255 reserved, first_seq 0) or
+  // std::runtime_error (backend). Control path.
   OutboundSa(const OutboundSaConfig& config, const CryptoWorkspace& ws);
 
-  // Encapsulates the inner IPv4/IPv6 packet in pkt with the next sequence
-  // number. On any error pkt is unchanged and the sequence is not consumed,
-  // except crypto_error (OpenSSL backend only, never seen): then the packet
-  // bytes are undefined and the packet must be dropped.
-  EspStatus encap(CryptoWorkspace& ws, PacketView& pkt) noexcept;
-  // Same with a caller-chosen sequence number (the data plane reserves a
-  // range per burst; tests replay published vectors).
-  EspStatus encap_with_seq(CryptoWorkspace& ws, PacketView& pkt, std::uint64_t seq) noexcept;
+  // Encapsulates n inner IPv4/IPv6 packets (n <= kMaxBurst) in place, in
+  // index order with consecutive sequence numbers. status[i] is ok or the
+  // reason pkts[i] was refused; refused packets are unchanged and consume
+  // no sequence number (except crypto_error, OpenSSL only, never seen: the
+  // packet bytes are then undefined). Returns the number encapsulated.
+  // Hot path: one indirect call a burst, no branch on the backend per packet.
+  std::uint16_t encap_burst(CryptoWorkspace& ws, PacketView* pkts, std::uint16_t n,
+                            EspStatus* status) noexcept {
+    return hot_.encap_burst(*this, ws, pkts, n, status);
+  }
+  // One packet (tools and tests).
+  EspStatus encap(CryptoWorkspace& ws, PacketView& pkt) noexcept {
+    EspStatus st;
+    encap_burst(ws, &pkt, 1, &st);
+    return st;
+  }
 
-  std::uint32_t spi() const noexcept { return spi_; }
-  std::uint64_t next_seq() const noexcept { return next_seq_; }
-  bool esn() const noexcept { return esn_; }
+  std::uint32_t spi() const noexcept { return hot_.spi; }
+  std::uint64_t next_seq() const noexcept { return next_seq_.load(std::memory_order_relaxed); }
+  bool esn() const noexcept { return hot_.esn; }
   Backend backend() const noexcept { return aead_.backend(); }
 
+  template <Backend B>
+  friend std::uint16_t encap_burst_impl(OutboundSa&, CryptoWorkspace&, PacketView*, std::uint16_t,
+                                        EspStatus*) noexcept;
+
  private:
+  OutboundSaHot hot_;
+  // Written by every burst: its own line, so readers of hot_ do not share it.
+  alignas(64) std::atomic<std::uint64_t> next_seq_;
   Aes256Gcm aead_;
-  std::array<std::uint8_t, 4> salt_;
-  std::uint32_t spi_;
-  bool esn_;
-  std::uint64_t next_seq_;
-  std::array<std::uint8_t, kOuterIpv4Bytes + kUdpBytes> outer_template_{};
-  std::uint32_t outer_ip_sum_ = 0;  // one's-complement sum of the template, TOS and length 0
 };
+static_assert(alignof(OutboundSa) == 64);
 
 // Runtime of an inbound SA: key schedule and anti-replay window.
-// Threads: one worker decaps on it (RSS on the outer 5-tuple).
+// Threads: one worker decaps on it at a time (RSS on the outer 5-tuple).
 class alignas(64) InboundSa {
  public:
   InboundSa(const InboundSaConfig& config, const CryptoWorkspace& ws);
 
-  // pkt starts at the ESP header (SPI already matched by the caller). On ok,
-  // pkt is the inner IP packet. On any error the bytes of pkt are exactly as
-  // they were (ciphertext restored if it had been decrypted) and the replay
-  // window is updated only if the ICV verified.
-  EspStatus decap(CryptoWorkspace& ws, PacketView& pkt, std::uint64_t* seq_out = nullptr) noexcept;
+  // pkts[i] starts at the ESP header (SPI already matched by the caller).
+  // On ok, pkts[i] is the inner IP packet and seqs[i] (if seqs) its full
+  // sequence number. On an error found before decryption (truncated,
+  // replayed, too_old) the bytes are unchanged; after decryption began they
+  // are undefined and the packet must be dropped: a forged packet costs one
+  // GCM pass, never two. The replay window moves only for packets whose ICV
+  // verified. Returns the number of ok packets. Hot path.
+  std::uint16_t decap_burst(CryptoWorkspace& ws, PacketView* pkts, std::uint16_t n,
+                            EspStatus* status, std::uint64_t* seqs = nullptr) noexcept {
+    return decap_burst_(*this, ws, pkts, n, status, seqs);
+  }
+  EspStatus decap(CryptoWorkspace& ws, PacketView& pkt, std::uint64_t* seq_out = nullptr) noexcept {
+    EspStatus st;
+    decap_burst(ws, &pkt, 1, &st, seq_out);
+    return st;
+  }
 
   std::uint32_t spi() const noexcept { return spi_; }
   const ReplayWindow& window() const noexcept { return window_; }
   // For state carried over from a previous instance of the SA (and tests).
   ReplayWindow& window() noexcept { return window_; }
 
- private:
-  EspStatus restore(CryptoWorkspace& ws, const std::uint8_t* nonce, const std::uint8_t* aad,
-                    std::size_t aad_len, std::uint8_t* text, std::size_t len,
-                    EspStatus reason) noexcept;
+  template <Backend B>
+  friend std::uint16_t decap_burst_impl(InboundSa&, CryptoWorkspace&, PacketView*, std::uint16_t,
+                                        EspStatus*, std::uint64_t*) noexcept;
 
-  Aes256Gcm aead_;
-  std::array<std::uint8_t, 4> salt_;
+ private:
+  DecapBurstFn decap_burst_;
   std::uint32_t spi_;
+  std::uint8_t salt_[4];
   ReplayWindow window_;
+  Aes256Gcm aead_;
 };
+static_assert(alignof(InboundSa) == 64);
+
+// Whether a decap error was found before decryption began, so the packet's
+// bytes are still exactly as received.
+constexpr bool rejected_before_decryption(EspStatus s) noexcept {
+  return s != EspStatus::ok && s != EspStatus::icv_failed && s != EspStatus::bad_padding &&
+         s != EspStatus::bad_next_header && s != EspStatus::bad_inner_packet &&
+         s != EspStatus::crypto_error;
+}
 
 // What the outer headers said, for counters and NAT-T peer learning.
 struct OuterUdpInfo {
@@ -149,10 +214,10 @@ struct OuterUdpInfo {
 // padding beyond the IPv4 total length is trimmed.
 EspStatus parse_outer_udp_ipv4(PacketView& pkt, OuterUdpInfo& info) noexcept;
 
-// Full inbound path for an ESP-in-UDP-in-IPv4 packet: outer checks, SPI
-// lookup (find_sa(spi) returns InboundSa* or nullptr, inlined, no virtual
-// call), replay check, decrypt, trailer and inner checks. On any error pkt is
-// exactly as it was given.
+// Full inbound path for one ESP-in-UDP-in-IPv4 packet (tools and tests): outer
+// checks, SPI lookup (find_sa(spi) returns InboundSa* or nullptr), replay
+// check, decrypt, trailer and inner checks. On an error found before
+// decryption pkt is unchanged; after it, its bytes are undefined.
 template <class FindSa>
 EspStatus decap_udp_ipv4(CryptoWorkspace& ws, FindSa&& find_sa, PacketView& pkt,
                          OuterUdpInfo& info) noexcept {

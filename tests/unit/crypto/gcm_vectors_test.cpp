@@ -73,7 +73,7 @@ TEST_P(GcmVectors, NistCavpSampleIncludingFailingTags) {
 // Each draft case as an ESP packet: SPI | seq | IV | ciphertext | ICV. Our
 // decap builds the nonce and AAD itself; the ICV verifies only if they match
 // the draft's. The draft's inner payloads use next header 1 or 6 (transport
-// style), which our tunnel-mode SA then rejects, restoring the bytes.
+// style), which our tunnel-mode SA then rejects.
 TEST_P(GcmVectors, DraftMcgrewGcmTestEspPackets) {
   for (const auto& v : test::kEspDraftVectors) {
     SCOPED_TRACE(v.name);
@@ -117,7 +117,6 @@ TEST_P(GcmVectors, DraftMcgrewGcmTestEspPackets) {
       EXPECT_EQ(st, EspStatus::ok);
     } else {
       EXPECT_EQ(st, EspStatus::bad_next_header);
-      EXPECT_EQ(storage, esp) << "a rejected packet is restored";
     }
     // And the raw AEAD with the draft's nonce gives the draft's plaintext.
     Aes256Gcm gcm(GetParam(), std::span<const std::uint8_t, 32>(key.data(), 32), ws_);
