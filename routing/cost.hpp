@@ -86,6 +86,7 @@ struct Constraints {
   int min_security_level = 0;   // for transit nodes
   std::optional<int> max_hops;  // links on the path
   std::optional<std::string> waypoint;
+  bool operator==(const Constraints&) const = default;
 };
 
 // Per-link terms, for explanations (meshctl path prints them).

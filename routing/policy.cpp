@@ -36,6 +36,17 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
   return p;
 }
 
+bool IpPrefix::contains(const std::uint8_t* addr, bool addr_v6) const noexcept {
+  if (addr_v6 != v6) return false;
+  const unsigned full = length / 8, rest = length % 8;
+  for (unsigned i = 0; i < full; ++i) {
+    if (addr[i] != bytes[i]) return false;
+  }
+  if (rest == 0) return true;
+  const auto mask = static_cast<std::uint8_t>(0xff00u >> rest);
+  return (addr[full] & mask) == bytes[full];
+}
+
 std::string IpPrefix::to_string() const {
   char buf[INET6_ADDRSTRLEN];
   inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);

@@ -41,12 +41,16 @@ struct IpPrefix {
   // malformed or if bits beyond the length are set.
   static std::optional<IpPrefix> parse(std::string_view text);
   std::string to_string() const;
+  // Whether addr (16 bytes, IPv4 in the first 4) of family v6 lies inside.
+  bool contains(const std::uint8_t* addr, bool addr_v6) const noexcept;
+  bool operator==(const IpPrefix&) const = default;
 };
 
 struct PortRange {
   std::uint16_t lo = 0, hi = 65535;
   bool any() const noexcept { return lo == 0 && hi == 65535; }
   std::uint32_t width() const noexcept { return std::uint32_t{hi} - lo; }
+  bool operator==(const PortRange&) const = default;
 };
 
 enum class PolicyAction : std::uint8_t { route, deny };
@@ -62,6 +66,7 @@ struct PolicyRule {
   std::string traffic_class = "default";
   Constraints constraints;
   std::vector<std::string> pinned_path;  // gateway ids, source first
+  bool operator==(const PolicyRule&) const = default;
 };
 
 // What the data plane extracts from a packet.
