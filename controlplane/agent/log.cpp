@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "log.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace meshgw::agent {
+
+namespace {
+void write_record(const char* level, const std::string& message) {
+  std::string line = "meshgw[" + std::to_string(getpid()) + "] " + level + ": " + message + "\n";
+  // One write(2) per record, so lines from several threads never interleave.
+  [[maybe_unused]] const auto n = ::write(STDERR_FILENO, line.data(), line.size());
+}
+}  // namespace
+
+void log_info(const std::string& message) { write_record("info", message); }
+void log_warning(const std::string& message) { write_record("warning", message); }
+void log_error(const std::string& message) { write_record("error", message); }
+
+}  // namespace meshgw::agent

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// meshgw: the gateway. Reads its configuration, starts the DPDK data plane
+// (worker lcores) and runs the control thread on the EAL main lcore:
+// snapshot publication and reclamation, learned neighbours, statistics,
+// configuration reload on SIGHUP, clean stop on SIGINT/SIGTERM.
+#include <rte_eal.h>
+
+#include <csignal>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "dataplane/runtime.hpp"
+#include "gateway_config.hpp"
+#include "log.hpp"
+#include "stats_report.hpp"
+#include "stats_server.hpp"
+
+namespace {
+
+using namespace meshgw;
+
+constexpr const char* kUsage = R"(NAME
+    meshgw - a gateway of the meshgw VPN mesh (DPDK data plane, ESP AES-256-GCM)
+
+SYNOPSIS
+    meshgw --config FILE [--check-config]
+    meshgw --help | --version
+
+DESCRIPTION
+    meshgw forwards a site's traffic into the mesh as standard ESP in UDP 4500
+    (RFC 4303/4106/3948, AES-256-GCM, 64-bit sequence numbers), decrypts what
+    the mesh brings to the site, and relays by SPI, without crypto, the
+    tunnels of other gateways that cross it. Worker lcores poll the ports and
+    run each burst of 32 packets to completion; the control thread (the EAL
+    main lcore) swaps forwarding snapshots in without locks.
+
+OPTIONS
+    --config FILE    the gateway's configuration (TOML; see CONFIGURATION)
+    --check-config   validate FILE and the key files it names, then exit:
+                     0 if valid, 1 with one message naming the key, the value
+                     and the rule otherwise. Touches no device.
+    --help           this page
+    --version        the version
+
+CONFIGURATION
+    [gateway]    id = "gw-a"                          this gateway's mesh id
+    [eal]        args = ["--no-huge", "-m", "512", "--file-prefix", "gw-a"]
+                 EAL arguments, except lcores and devices, which meshgw sets
+                 (use --in-memory or a distinct --file-prefix per gateway)
+    [dataplane]  main_cpu = 0           CPU of the control thread
+                 worker_cpus = [1]      one worker lcore per entry (may repeat)
+                 idle = "poll"          or "sleep": back off after empty polls
+                 idle_sleep_max_us = 1000, mbufs = 16383, mbuf_cache = 256
+                 icmp_errors_per_second = 100 (per worker), twamp_port = 862
+                 backend = "ipsec-mb" (or "openssl", one worker only)
+                 replay_window = 1024, stuck_worker_ms = 1000
+    [stats]      listen = "127.0.0.1:9464"   GET /v1/stats (JSON), /metrics
+    [[port]]     name, role = "lan" | "wan" (exactly one wan, at most one lan),
+                 device = a DPDK device string: net_pcap0,rx_pcap=IN,tx_pcap=OUT
+                 | net_tap0,iface=NAME | net_af_packet0,iface=NAME | net_memif0,...
+                 | net_ring0 | net_null0 | a PCI address (0000:03:00.0),
+                 address = "198.18.0.1/24", address6 = "fd00::1/64" (optional),
+                 mac = "02:00:00:00:00:01" (optional), rx/tx_descriptors
+    [[neighbour]] port, ip, mac            static ARP/NDP entries
+    [[tunnel]]   id, egress, path = [...], next_hop = "198.18.0.2",
+                 out_spi, out_key_file, in_spi, in_key_file,
+                 remote_sites = ["198.51.100.0/24"], mtu = 1400
+                 key files: 36 bytes in hex (key || salt), mode 0600, as
+                 written by `meshctl esp keygen`; never logged
+    [[route]]    prefix, egress, class = "default"
+    [[path]]     egress, class, tunnel     active tunnel per (egress, class);
+                 without one, an egress's first tunnel carries its traffic
+    [[relay]]    spi, next_hop, next_hop_port = 4500, prev_hop (optional)
+    [[policy]]   name, priority, src, dst, protocol, src_ports, dst_ports,
+                 dscp = [..], action = "route" | "deny", class
+    Unknown keys are errors.
+
+SIGNALS
+    SIGINT, SIGTERM  stop cleanly and print the final counters
+    SIGHUP           re-read FILE and apply its tunnels, routes, paths,
+                     relays and policies without a restart (ports, lcores
+                     and EAL settings need one)
+
+EXIT STATUS
+    0 stopped cleanly (or --check-config found no problem); 1 bad
+    configuration or a failure to start; 2 bad command line.
+)";
+
+volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_reload = 0;
+
+void on_stop(int) { g_stop = 1; }
+void on_reload(int) { g_reload = 1; }
+
+void install_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sa.sa_handler = on_reload;
+  sigaction(SIGHUP, &sa, nullptr);
+}
+
+struct Options {
+  std::string config;
+  bool check = false;
+};
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (a == "--version") {
+      std::cout << "meshgw 0.1.0\n";
+      std::exit(0);
+    } else if (a == "--check-config") {
+      o.check = true;
+    } else if (a == "--config" && i + 1 < argc) {
+      o.config = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      o.config = a.substr(9);
+    } else {
+      std::cerr << "meshgw: unknown or incomplete argument '" << a << "' (see meshgw --help)\n";
+      std::exit(2);
+    }
+  }
+  if (o.config.empty()) {
+    std::cerr << "meshgw: --config FILE is required (see meshgw --help)\n";
+    std::exit(2);
+  }
+  return o;
+}
+
+void reload(const std::string& path, agent::GatewayConfig& current, dataplane::SaStore& store,
+            dataplane::Dataplane& dp) {
+  try {
+    agent::GatewayConfig next = agent::GatewayConfig::from_file(path);
+    if (next.eal_args != current.eal_args || next.worker_cpus != current.worker_cpus ||
+        next.main_cpu != current.main_cpu || next.dataplane.ports.size() != current.dataplane.ports.size())
+      agent::log_warning("reload: EAL, lcore and port changes need a restart; applying the rest");
+    agent::GatewayConfig fresh_keys = next;
+    fresh_keys.key_files.clear();
+    for (const auto& [spi, file] : next.key_files) {
+      if (!store.has_key(spi)) fresh_keys.key_files[spi] = file;
+    }
+    agent::load_keys(fresh_keys, store);
+    const auto errors = dp.apply(next.plan);
+    if (!errors.empty()) {
+      for (const auto& e : errors) agent::log_error("reload refused, still forwarding on the previous plan: " + e);
+      return;
+    }
+    current.plan = next.plan;
+    agent::log_info("reload: applied " + path + " (snapshot " +
+                    std::to_string(dp.publisher().current()->version) + ")");
+  } catch (const std::exception& e) {
+    agent::log_error(std::string("reload refused, still forwarding on the previous plan: ") + e.what());
+  }
+}
+
+int run(const Options& opt) {
+  agent::GatewayConfig cfg = agent::GatewayConfig::from_file(opt.config);
+  dataplane::SaStore store(cfg.dataplane.backend, cfg.dataplane.replay_window);
+  agent::load_keys(cfg, store);
+  if (opt.check) {
+    std::cout << opt.config << ": valid: gateway " << cfg.gateway_id << ", " << cfg.dataplane.ports.size()
+              << " ports, " << cfg.dataplane.workers << " workers, " << cfg.plan.tunnels.size() << " tunnels, "
+              << cfg.plan.routes.size() << " routes, " << cfg.plan.relays.size() << " relays, "
+              << cfg.plan.policies.size() << " policies, " << cfg.key_files.size() << " SA keys\n";
+    return 0;
+  }
+  dataplane::init_eal(dataplane::eal_arguments(cfg.dataplane, cfg.eal_args, cfg.main_cpu, cfg.worker_cpus));
+  int status = 0;
+  {
+    dataplane::Dataplane dp(cfg.dataplane, store);
+    if (const auto errors = dp.apply(cfg.plan); !errors.empty()) {
+      for (const auto& e : errors) agent::log_error(opt.config + ": " + e);
+      return 1;
+    }
+    agent::StatsExchange exchange;
+    std::unique_ptr<agent::StatsServer> server;
+    if (cfg.stats) server = std::make_unique<agent::StatsServer>(cfg.stats->address, cfg.stats->port, exchange);
+    install_signals();
+    dp.start_workers();
+    const auto started = std::chrono::steady_clock::now();
+    std::string ports;
+    for (const auto& n : dp.port_names()) ports += (ports.empty() ? "" : ", ") + n;
+    agent::log_info("gateway " + cfg.gateway_id + " forwarding: " + std::to_string(cfg.dataplane.workers) +
+                    " workers, ports " + ports + ", " + std::to_string(cfg.plan.tunnels.size()) + " tunnels, " +
+                    std::to_string(cfg.plan.routes.size()) + " routes" +
+                    (server ? ", stats on " + cfg.stats->address + ":" + std::to_string(server->port()) : ""));
+    std::cout << "meshgw: ready" << (server ? " stats_port=" + std::to_string(server->port()) : "") << std::endl;
+    auto last_warning = std::chrono::steady_clock::time_point{};
+    while (g_stop == 0) {
+      const std::string stuck = dp.service();
+      const auto now = std::chrono::steady_clock::now();
+      if (!stuck.empty() && now - last_warning > std::chrono::seconds(1)) {
+        agent::log_warning(stuck);
+        last_warning = now;
+      }
+      if (g_reload != 0) {
+        g_reload = 0;
+        reload(opt.config, cfg, store, dp);
+      }
+      if (exchange.wanted()) {
+        const double up = std::chrono::duration<double>(now - started).count();
+        exchange.publish(std::make_shared<agent::StatsReport>(agent::make_report(cfg.gateway_id, dp.stats(), up)));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    agent::log_info("stopping");
+    dp.stop_workers();
+    server.reset();
+    std::cout << "meshgw " << cfg.gateway_id << " stopped; final counters:\n" << agent::summary_text(dp.stats())
+              << std::flush;
+  }
+  rte_eal_cleanup();
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options opt = parse_args(argc, argv);
+  try {
+    return run(opt);
+  } catch (const agent::ConfigError& e) {
+    std::cerr << "meshgw: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "meshgw: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// LAN -> mesh: parse, policy, route, tunnel, MTU, MSS, encrypt, encapsulate.
+#include <rte_mbuf.h>
+
+#include "stages.hpp"
+
+namespace meshgw::dataplane {
+
+namespace {
+
+// What the stage learns about an inner packet before choosing its tunnel.
+struct InnerInfo {
+  std::uint8_t* ip;
+  std::uint32_t ip_len;
+  std::uint32_t l4_offset;  // 0 if no transport header to look at
+  bool v6;
+  std::uint8_t protocol;
+  std::uint32_t target;  // route target, kNoEntry if none
+};
+
+// Parses the inner packet (already checked by check_frame) into info and
+// the policy flow key. Returns false with *why for a packet not to forward.
+bool parse_inner(rte_mbuf* m, InnerInfo& info, routing::FlowKey& flow, DropReason* why) noexcept {
+  std::uint8_t* ip = mbuf_bytes(m) + kEthBytes;
+  info.ip = ip;
+  info.ip_len = m->data_len - kEthBytes;
+  info.l4_offset = 0;
+  info.target = kNoEntry;
+  std::uint8_t hop_limit;
+  if ((ip[0] >> 4) == 4) {
+    info.v6 = false;
+    const std::uint32_t ihl = (ip[0] & 0x0fu) * 4u;
+    info.protocol = ip[9];
+    hop_limit = ip[8];
+    // Only a first fragment carries the ports.
+    if ((load_be16(ip + 6) & 0x1fff) == 0) info.l4_offset = ihl;
+    flow.v6 = false;
+    std::memcpy(flow.src.data(), ip + 12, 4);
+    std::memcpy(flow.dst.data(), ip + 16, 4);
+    flow.dscp = static_cast<std::uint8_t>(ip[1] >> 2);
+  } else {
+    info.v6 = true;
+    info.protocol = ip[6];
+    hop_limit = ip[7];
+    info.l4_offset = 40;  // extension headers are not walked: their protocol is the rule's
+    flow.v6 = true;
+    std::memcpy(flow.src.data(), ip + 8, 16);
+    std::memcpy(flow.dst.data(), ip + 24, 16);
+    flow.dscp = static_cast<std::uint8_t>(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
+  }
+  if (hop_limit <= 1) {
+    *why = DropReason::ttl_expired;
+    return false;
+  }
+  flow.protocol = info.protocol;
+  flow.src_port = flow.dst_port = 0;
+  const bool ports = info.protocol == kProtoTcp || info.protocol == kProtoUdp;
+  if (info.l4_offset != 0 && ports && info.ip_len >= info.l4_offset + 4) {
+    flow.src_port = load_be16(ip + info.l4_offset);
+    flow.dst_port = load_be16(ip + info.l4_offset + 2);
+  } else if (!ports) {
+    info.l4_offset = info.protocol == kProtoTcp ? 0 : info.l4_offset;
+  }
+  return true;
+}
+
+// Lowers the MSS option of a TCP SYN to what fits the tunnel (RFC 879,
+// RFC 6691), with the TCP checksum updated incrementally.
+void clamp_mss(WorkerContext& ctx, const InnerInfo& info, std::uint16_t mtu) noexcept {
+  if (info.protocol != kProtoTcp || info.l4_offset == 0 || info.ip_len < info.l4_offset + 20) return;
+  std::uint8_t* tcp = info.ip + info.l4_offset;
+  if ((tcp[13] & 0x02) == 0) return;  // not a SYN
+  const std::uint32_t header = (tcp[12] >> 4) * 4u;
+  if (header < 20 || info.l4_offset + header > info.ip_len) return;
+  const std::uint16_t limit = static_cast<std::uint16_t>(mtu - (info.v6 ? 60 : 40));
+  for (std::uint32_t o = 20; o + 1 < header;) {
+    const std::uint8_t kind = tcp[o];
+    if (kind == 0) return;  // end of options
+    if (kind == 1) {
+      ++o;
+      continue;
+    }
+    const std::uint8_t len = tcp[o + 1];
+    if (len < 2 || o + len > header) return;
+    if (kind == 2 && len == 4) {
+      const std::uint16_t mss = load_be16(tcp + o + 2);
+      if (mss > limit) {
+        // The checksum runs over 16-bit words from the TCP header's start;
+        // an option at an odd offset straddles two of them.
+        const std::uint32_t w = (o + 2) & ~1u;
+        const std::uint32_t words = (o & 1) ? 2 : 1;
+        if (info.l4_offset + w + 2 * words > info.ip_len) return;
+        std::uint16_t old_words[2] = {load_be16(tcp + w), load_be16(tcp + w + 2)};
+        store_be16(tcp + o + 2, limit);
+        std::uint16_t c = load_be16(tcp + 16);
+        for (std::uint32_t k = 0; k < words; ++k)
+          c = checksum_update16(c, old_words[k], load_be16(tcp + w + 2 * k));
+        store_be16(tcp + 16, c);
+        ctx.counters->mss_clamped.add();
+      }
+      return;
+    }
+    o += len;
+  }
+}
+
+void decrement_hop_limit(const InnerInfo& info) noexcept {
+  if (info.v6) {
+    --info.ip[7];
+  } else {
+    ipv4_decrement_ttl(info.ip);
+  }
+}
+
+}  // namespace
+
+std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts,
+                                std::uint16_t n, Egress* egress, DropReason* reasons) noexcept {
+  InnerInfo info[kBurst];
+  std::uint32_t tunnel[kBurst];
+  rte_mbuf* bad[kBurst];
+  DropReason bad_reason[kBurst];
+  std::uint16_t n_bad = 0, n_ok = 0;
+  auto refuse = [&](rte_mbuf* m, DropReason r) {
+    bad[n_bad] = m;
+    bad_reason[n_bad++] = r;
+  };
+  const PolicyTable& policy = *snap.policy;
+  const bool has_policy = !policy.verdicts.empty();
+  std::uint16_t cls[kBurst];
+
+  // 1. Parse and classify; keep the candidates at the front.
+  for (std::uint16_t i = 0; i < n; ++i) {
+    routing::FlowKey flow;
+    DropReason why{};
+    if (!parse_inner(pkts[i], info[n_ok], flow, &why)) {
+      refuse(pkts[i], why);
+      continue;
+    }
+    cls[n_ok] = kNoEntry & 0xffff;
+    if (has_policy) {
+      const int rule = policy.classifier.classify(flow);
+      if (rule >= 0) {
+        const PolicyTable::Verdict& v = policy.verdicts[static_cast<std::size_t>(rule)];
+        if (v.deny) {
+          refuse(pkts[i], DropReason::policy_denied);
+          continue;
+        }
+        cls[n_ok] = v.traffic_class;
+      }
+    }
+    pkts[n_ok++] = pkts[i];
+  }
+
+  // 2. Longest-prefix match, IPv4 and IPv6 each in one bulk lookup.
+  std::uint32_t v4_dst[kBurst], v4_target[kBurst];
+  std::uint8_t v6_dst[kBurst][16];
+  std::uint32_t v6_target[kBurst];
+  std::uint16_t v4_at[kBurst], v6_at[kBurst], n4 = 0, n6 = 0;
+  for (std::uint16_t i = 0; i < n_ok; ++i) {
+    if (info[i].v6) {
+      std::memcpy(v6_dst[n6], info[i].ip + 24, 16);
+      v6_at[n6++] = i;
+    } else {
+      v4_dst[n4] = load_be32(info[i].ip + 16);
+      v4_at[n4++] = i;
+    }
+  }
+  const RouteTable& routes = *snap.routes;
+  if (n4 != 0) routes.lookup_v4(v4_dst, v4_target, n4);
+  if (n6 != 0) routes.lookup_v6(v6_dst, v6_target, n6);
+  for (std::uint16_t k = 0; k < n4; ++k) info[v4_at[k]].target = v4_target[k];
+  for (std::uint16_t k = 0; k < n6; ++k) info[v6_at[k]].target = v6_target[k];
+
+  // 3. Tunnel, MTU, MSS, hop limit.
+  const TunnelTable& tunnels = *snap.tunnels;
+  const DestinationMap& dests = *snap.destinations;
+  std::uint16_t n_go = 0;
+  for (std::uint16_t i = 0; i < n_ok; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (info[i].target == kNoEntry) {
+      refuse(m, DropReason::no_route);
+      continue;
+    }
+    const RouteTable::Target& t = routes.target(info[i].target);
+    const std::uint16_t c = cls[i] != (kNoEntry & 0xffff) ? cls[i] : t.traffic_class;
+    const std::uint32_t tun = dests.lookup(t.egress, c);
+    if (tun == kNoEntry) {
+      refuse(m, DropReason::no_tunnel);
+      continue;
+    }
+    const TunnelRuntime& tr = tunnels.tunnels[tun];
+    if (info[i].ip_len > tr.mtu) {
+      // DF set or IPv6: tell the sender; either way it does not fit.
+      const bool df = info[i].v6 || (load_be16(info[i].ip + 6) & 0x4000) != 0;
+      const bool told = df && send_too_big(ctx, static_cast<std::uint16_t>(ctx.lan), m, tr.mtu);
+      refuse(m, told || !df ? DropReason::too_big : DropReason::icmp_rate_limited);
+      continue;
+    }
+    clamp_mss(ctx, info[i], tr.mtu);
+    decrement_hop_limit(info[i]);
+    tunnel[n_go] = tun;
+    pkts[n_go++] = m;
+  }
+
+  // 4. Encrypt per tunnel: one burst call per distinct tunnel in the burst.
+  crypto::PacketView views[kBurst];
+  crypto::EspStatus status[kBurst];
+  rte_mbuf* group[kBurst];
+  bool done[kBurst] = {};
+  std::uint16_t n_good = 0;
+  rte_mbuf* good[kBurst];
+  const PortRuntime& wan = ctx.ports[static_cast<std::size_t>(ctx.wan)];
+  for (std::uint16_t i = 0; i < n_go; ++i) {
+    if (done[i]) continue;
+    const std::uint32_t tun = tunnel[i];
+    std::uint16_t g = 0;
+    for (std::uint16_t j = i; j < n_go; ++j) {
+      if (done[j] || tunnel[j] != tun) continue;
+      done[j] = true;
+      group[g] = pkts[j];
+      views[g++] = view_after_ethernet(pkts[j]);
+    }
+    const TunnelRuntime& tr = tunnels.tunnels[tun];
+    tr.sa->encap_burst(*ctx.ws, views, g, status);
+    TunnelCounters& tc = ctx.counters->tunnels[tr.counter_slot];
+    for (std::uint16_t k = 0; k < g; ++k) {
+      if (status[k] != crypto::EspStatus::ok) {
+        refuse(group[k], drop_reason(status[k]));
+        continue;
+      }
+      std::uint8_t* eth = frame_from_view(group[k], views[k]);
+      std::memcpy(eth + 6, wan.mac.data(), 6);
+      store_be16(eth + 12, kEtherIpv4);
+      tc.tx_packets.add();
+      tc.tx_bytes.add(views[k].len);
+      egress[n_good] = {static_cast<std::uint16_t>(ctx.wan), false, tr.next_hop_ip, nullptr};
+      good[n_good++] = group[k];
+    }
+  }
+  ctx.counters->encrypted.add(n_good);
+  std::memcpy(pkts, good, n_good * sizeof(rte_mbuf*));
+  std::memcpy(pkts + n_good, bad, n_bad * sizeof(rte_mbuf*));
+  for (std::uint16_t k = 0; k < n_bad; ++k) reasons[n_good + k] = bad_reason[k];
+  return n_good;
+}
+
+}  // namespace meshgw::dataplane

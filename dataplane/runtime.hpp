@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The running data plane: EAL, mempool, ports, worker lcores, the snapshot
+// publisher and the neighbour table. Built and driven by the gateway's
+// control thread (the EAL main lcore).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "publisher.hpp"
+#include "sa_store.hpp"
+#include "settings.hpp"
+#include "snapshot_compiler.hpp"
+#include "worker.hpp"
+
+namespace meshgw::dataplane {
+
+// EAL arguments for these settings: the operator's own arguments, then the
+// lcore map (main lcore + one per worker, several may share a CPU), the
+// vdevs and, for PCI ports, an allow list (--no-pci when there is none), so
+// the gateway never takes a device it was not given.
+std::vector<std::string> eal_arguments(const DataplaneSettings& settings,
+                                       const std::vector<std::string>& operator_args,
+                                       unsigned main_cpu, const std::vector<unsigned>& worker_cpus);
+
+// rte_eal_init with those arguments; throws std::runtime_error with DPDK's reason.
+void init_eal(const std::vector<std::string>& args);
+
+// Totals over all workers, read by the control thread (stats, /metrics).
+struct DataplaneStats {
+  struct Port {
+    std::string name;
+    std::uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+    std::uint64_t hw_rx_missed = 0, hw_rx_errors = 0, hw_tx_errors = 0;  // from the device
+  };
+  struct Tunnel {
+    std::string id;
+    std::uint64_t tx_packets = 0, tx_bytes = 0, rx_packets = 0, rx_bytes = 0;
+  };
+  std::vector<Port> ports;
+  std::vector<Tunnel> tunnels;
+  std::uint64_t drops[kDropReasonCount] = {};
+#define MESHGW_X(name, help) std::uint64_t name = 0;
+  MESHGW_WORKER_EVENTS(MESHGW_X)
+#undef MESHGW_X
+  std::vector<std::vector<std::uint64_t>> per_worker_drops;  // [worker][reason]
+  std::uint64_t snapshot_version = 0, snapshots_published = 0, snapshots_freed = 0;
+  std::uint64_t snapshots_waiting = 0;
+  std::uint64_t neighbours = 0;
+};
+
+class Dataplane {
+ public:
+  // The EAL must be initialised with one worker lcore per settings.workers.
+  // Configures and starts every port; throws std::runtime_error naming the
+  // port and DPDK's reason.
+  Dataplane(const DataplaneSettings& settings, SaStore& store);
+  ~Dataplane();
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+
+  // Compiles and publishes a plan, or leaves the current one and returns
+  // every reason the plan was refused.
+  std::vector<std::string> apply(const routing::ForwardingPlan& plan);
+
+  void start_workers();
+  void stop_workers();  // returns once every worker has left its loop
+
+  // Control-thread housekeeping, call every millisecond or so: learned
+  // neighbours, snapshot reclamation, stuck-worker detection. Returns a
+  // message when a worker has not passed a quiescent state in time.
+  std::string service();
+
+  DataplaneStats stats() const;
+  const std::vector<PortRuntime>& ports() const noexcept { return ports_; }
+  const std::vector<std::string>& port_names() const noexcept { return port_names_; }
+  const SnapshotPublisher& publisher() const noexcept { return publisher_; }
+  SnapshotCompiler& compiler() noexcept { return compiler_; }
+  // Publishes a snapshot with new neighbours only (tests, static entries).
+  void set_neighbour(std::uint16_t port, std::uint32_t ipv4, const MacAddress& mac);
+
+ private:
+  void setup_port(std::size_t index, const PortSettings& p);
+  void publish_neighbours();
+
+  DataplaneSettings settings_;
+  SaStore& store_;
+  SnapshotCompiler compiler_;
+  SnapshotPublisher publisher_;
+  rte_mempool* pool_ = nullptr;
+  std::vector<PortRuntime> ports_;
+  std::vector<std::string> port_names_;
+  std::vector<std::unique_ptr<WorkerContext>> workers_;
+  std::vector<std::unique_ptr<WorkerCounters>> counters_;
+  std::vector<std::unique_ptr<EventQueue>> events_;
+  std::vector<unsigned> worker_lcores_;
+  std::atomic<bool> stop_{false};
+  bool running_ = false;
+  std::map<std::pair<std::uint16_t, std::uint32_t>, MacAddress> neighbours_v4_;
+  std::vector<NeighbourTable::V6> neighbours_v6_;
+  std::shared_ptr<const NeighbourTable> neighbour_piece_;
+  std::vector<std::uint64_t> last_bursts_seen_;
+};
+
+}  // namespace meshgw::dataplane

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Internal to the worker: helpers the stages share (worker.cpp, lan_path.cpp,
+// wan_path.cpp, local_path.cpp, neighbour.cpp). Worker lcores only.
+#pragma once
+
+#include "worker.hpp"
+
+namespace meshgw::dataplane {
+
+inline void count_drop(WorkerContext& ctx, DropReason r) noexcept {
+  ctx.counters->drops[static_cast<std::size_t>(r)].add();
+}
+
+inline void drop(WorkerContext& ctx, rte_mbuf* m, DropReason r) noexcept {
+  count_drop(ctx, r);
+  rte_pktmbuf_free(m);
+}
+
+// Queues a complete frame for TX on a port (flushed at the end of the poll).
+void tx_enqueue(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept;
+void tx_flush(WorkerContext& ctx) noexcept;
+
+// Writes the destination MAC of an Ethernet frame for its next hop and
+// queues it, or parks it until ARP resolves the next hop.
+void send_to_next_hop(const Snapshot& snap, WorkerContext& ctx, rte_mbuf* m, const Egress& e) noexcept;
+// Sends parked frames whose next hop is now known; drops those waited too long.
+void service_pending(const Snapshot& snap, WorkerContext& ctx) noexcept;
+
+// Frames addressed to the gateway itself. Each consumes m (answered in
+// place, or dropped with its reason).
+void handle_arp(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept;
+void handle_local_ipv4(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept;
+void handle_local_ipv6(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept;
+
+// ICMP "fragmentation needed" / ICMPv6 "packet too big" for the frame m
+// (unchanged, still owned by the caller) back to its sender on port.
+// Returns false when the rate limit (or a missing address) suppressed it.
+bool send_too_big(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m, std::uint16_t mtu) noexcept;
+
+// Ethernet + IP checks shared by both directions. Returns the ethertype
+// (IPv4 or IPv6) with the frame trimmed to the IP length, or 0 with *why.
+std::uint16_t check_frame(rte_mbuf* m, DropReason* why) noexcept;
+
+}  // namespace meshgw::dataplane

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// mesh -> LAN: outer checks, SPI, relay or replay check + decrypt, inner checks.
+#include <rte_mbuf.h>
+
+#include "stages.hpp"
+
+namespace meshgw::dataplane {
+
+namespace {
+
+// Rewrites a relayed packet's outer IPv4/UDP to us -> next hop with TTL - 1.
+// ip points at the outer IPv4 header (IHL 5 checked by the caller).
+void rewrite_for_relay(std::uint8_t* ip, std::uint32_t self, const RelayRuntime& r) noexcept {
+  store_be32(ip + 12, self);
+  store_be32(ip + 16, r.next_hop_ip);
+  --ip[8];
+  store_be16(ip + 10, 0);
+  store_be16(ip + 10, crypto::internet_checksum(ip, 20));
+  std::uint8_t* udp = ip + 20;
+  store_be16(udp, crypto::kEspUdpPort);
+  store_be16(udp + 2, r.next_hop_port);
+  store_be16(udp + 6, 0);  // RFC 3948 3.1.1: ESP-in-UDP checksum may be zero
+}
+
+// Whether the decrypted packet's source lies in the tunnel's remote sites.
+bool source_allowed(const TunnelTable& tunnels, const InboundRuntime& in, const std::uint8_t* ip) noexcept {
+  const bool v6 = (ip[0] >> 4) == 6;
+  const std::uint8_t* src = v6 ? ip + 8 : ip + 12;
+  for (std::uint32_t k = 0; k < in.site_count; ++k) {
+    if (tunnels.sites[in.first_site + k].contains(src, v6)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts,
+                                std::uint16_t n, Egress* egress, DropReason* reasons) noexcept {
+  rte_mbuf* good[kBurst];
+  rte_mbuf* bad[kBurst];
+  DropReason bad_reason[kBurst];
+  std::uint16_t n_good = 0, n_bad = 0;
+  auto refuse = [&](rte_mbuf* m, DropReason r) {
+    bad[n_bad] = m;
+    bad_reason[n_bad++] = r;
+  };
+  const TunnelTable& tunnels = *snap.tunnels;
+  const RelayTable& relays = *snap.relays;
+  const PortRuntime& wan = ctx.ports[static_cast<std::size_t>(ctx.wan)];
+
+  // 1. Outer checks and SPI: relay now, or collect for decryption.
+  const InboundRuntime* sa_of[kBurst];
+  crypto::PacketView esp[kBurst];
+  rte_mbuf* to_decrypt[kBurst];
+  std::uint16_t n_dec = 0;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if ((mbuf_bytes(m)[kEthBytes] >> 4) == 6) {
+      refuse(m, DropReason::outer_ipv6);
+      continue;
+    }
+    crypto::PacketView v = view_after_ethernet(m);
+    crypto::OuterUdpInfo outer;
+    const crypto::EspStatus st = crypto::parse_outer_udp_ipv4(v, outer);
+    if (st != crypto::EspStatus::ok) {
+      refuse(m, drop_reason(st));
+      continue;
+    }
+    if (const RelayRuntime* r = relays.relays.find(outer.spi)) {
+      std::uint8_t* ip = mbuf_bytes(m) + kEthBytes;
+      if (r->prev_hop_ip != 0 && outer.src_ip != r->prev_hop_ip) {
+        refuse(m, DropReason::relay_wrong_prev_hop);
+      } else if (ip[8] <= 1) {
+        refuse(m, DropReason::relay_ttl_expired);
+      } else if ((ip[0] & 0x0f) != 5) {
+        refuse(m, DropReason::esp_bad_outer_header);  // we never send options; neither do peers
+      } else {
+        rewrite_for_relay(ip, wan.address.ipv4, *r);
+        std::memcpy(mbuf_bytes(m) + 6, wan.mac.data(), 6);
+        egress[n_good] = {static_cast<std::uint16_t>(ctx.wan), false, r->next_hop_ip, nullptr};
+        good[n_good++] = m;
+        ctx.counters->relayed.add();
+      }
+      continue;
+    }
+    const InboundRuntime* in = tunnels.inbound.find(outer.spi);
+    if (in == nullptr) {
+      refuse(m, DropReason::esp_unknown_spi);
+      continue;
+    }
+    sa_of[n_dec] = in;
+    esp[n_dec] = v;
+    to_decrypt[n_dec++] = m;
+  }
+
+  // 2. Decrypt per SA, one burst call per distinct SA in the burst.
+  crypto::PacketView views[kBurst];
+  crypto::EspStatus status[kBurst];
+  rte_mbuf* group[kBurst];
+  bool done[kBurst] = {};
+  const PortRuntime& lan = ctx.ports[static_cast<std::size_t>(ctx.lan < 0 ? ctx.wan : ctx.lan)];
+  std::uint16_t decrypted = 0;
+  for (std::uint16_t i = 0; i < n_dec; ++i) {
+    if (done[i]) continue;
+    const InboundRuntime* in = sa_of[i];
+    std::uint16_t g = 0;
+    for (std::uint16_t j = i; j < n_dec; ++j) {
+      if (done[j] || sa_of[j] != in) continue;
+      done[j] = true;
+      group[g] = to_decrypt[j];
+      views[g++] = esp[j];
+    }
+    in->sa->decap_burst(*ctx.ws, views, g, status);
+    TunnelCounters& tc = ctx.counters->tunnels[in->counter_slot];
+    for (std::uint16_t k = 0; k < g; ++k) {
+      if (status[k] != crypto::EspStatus::ok) {
+        refuse(group[k], drop_reason(status[k]));
+        continue;
+      }
+      const std::uint8_t* ip = views[k].data;
+      if (!source_allowed(tunnels, *in, ip)) {
+        refuse(group[k], DropReason::inner_source_mismatch);
+        continue;
+      }
+      if (ctx.lan < 0) {
+        refuse(group[k], DropReason::no_route);  // a relay-only gateway has no site
+        continue;
+      }
+      const bool v6 = (ip[0] >> 4) == 6;
+      std::uint8_t* eth = frame_from_view(group[k], views[k]);
+      std::memcpy(eth + 6, lan.mac.data(), 6);
+      store_be16(eth + 12, v6 ? kEtherIpv6 : kEtherIpv4);
+      tc.rx_packets.add();
+      tc.rx_bytes.add(views[k].len);
+      egress[n_good] = {static_cast<std::uint16_t>(ctx.lan), v6, v6 ? 0 : load_be32(ip + 16),
+                        v6 ? ip + 24 : nullptr};
+      good[n_good++] = group[k];
+      ++decrypted;
+    }
+  }
+  ctx.counters->decrypted.add(decrypted);
+  std::memcpy(pkts, good, n_good * sizeof(rte_mbuf*));
+  std::memcpy(pkts + n_good, bad, n_bad * sizeof(rte_mbuf*));
+  for (std::uint16_t k = 0; k < n_bad; ++k) reasons[n_good + k] = bad_reason[k];
+  return n_good;
+}
+
+}  // namespace meshgw::dataplane
