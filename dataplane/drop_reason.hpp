@@ -29,7 +29,6 @@ namespace meshgw::dataplane {
     "too big for the tunnel; the ICMP error was suppressed by the rate limit")                   \
   X(inner_source_mismatch, "inner_source_mismatch",                                               \
     "decrypted packet's source is not in the tunnel's remote sites")                              \
-  X(inner_ttl_expired, "inner_ttl_expired", "decrypted packet's TTL or hop limit was zero")       \
   X(not_for_us, "not_for_us", "WAN frame addressed to another IPv4 address or MAC")               \
   X(outer_ipv6, "outer_ipv6", "IPv6 underlay packet (the underlay is IPv4)")                      \
   X(relay_wrong_prev_hop, "relay_wrong_prev_hop",                                                 \
@@ -41,7 +40,6 @@ namespace meshgw::dataplane {
   X(arp_not_for_us, "arp_not_for_us", "ARP for an address that is not ours (counted, not an error)") \
   X(to_gateway_unhandled, "to_gateway_unhandled",                                                 \
     "addressed to the gateway but no exception path takes it")                                    \
-  X(exception_path_full, "exception_path_full", "exception path queue full")                      \
   X(no_mbuf, "no_mbuf", "mempool empty while building a reply")                                   \
   X(tx_full, "tx_full", "the port's TX queue did not take the packet")
 
