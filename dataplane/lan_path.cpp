@@ -54,12 +54,11 @@ bool parse_inner(rte_mbuf* m, InnerInfo& info, routing::FlowKey& flow, DropReaso
   }
   flow.protocol = info.protocol;
   flow.src_port = flow.dst_port = 0;
-  const bool ports = info.protocol == kProtoTcp || info.protocol == kProtoUdp;
+  // Ports, as routing's policy reads them: TCP, UDP and SCTP.
+  const bool ports = info.protocol == kProtoTcp || info.protocol == kProtoUdp || info.protocol == 132;
   if (info.l4_offset != 0 && ports && info.ip_len >= info.l4_offset + 4) {
     flow.src_port = load_be16(ip + info.l4_offset);
     flow.dst_port = load_be16(ip + info.l4_offset + 2);
-  } else if (!ports) {
-    info.l4_offset = info.protocol == kProtoTcp ? 0 : info.l4_offset;
   }
   return true;
 }
@@ -126,10 +125,13 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
     bad_reason[n_bad++] = r;
   };
   const PolicyTable& policy = *snap.policy;
-  const bool has_policy = !policy.verdicts.empty();
+  const bool has_policy = policy.acl != nullptr;
+  constexpr std::uint16_t kNoClass = 0xffff;  // no rule matched: the route's class
   std::uint16_t cls[kBurst];
 
-  // 1. Parse and classify; keep the candidates at the front.
+  // 1. Parse; keep the candidates at the front.
+  AclKey4 key4[kBurst];
+  AclKey6 key6[kBurst];
   for (std::uint16_t i = 0; i < n; ++i) {
     routing::FlowKey flow;
     DropReason why{};
@@ -137,19 +139,46 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       refuse(pkts[i], why);
       continue;
     }
-    cls[n_ok] = kNoEntry & 0xffff;
-    if (has_policy) {
-      const int rule = policy.classifier.classify(flow);
-      if (rule >= 0) {
-        const PolicyTable::Verdict& v = policy.verdicts[static_cast<std::size_t>(rule)];
+    if (has_policy) make_acl_key(flow, key4[n_ok], key6[n_ok]);
+    pkts[n_ok++] = pkts[i];
+  }
+
+  // 1b. Policy: one rte_acl classification per family for the burst.
+  for (std::uint16_t i = 0; i < n_ok; ++i) cls[i] = kNoClass;
+  if (has_policy) {
+    const AclKey4* k4[kBurst];
+    const AclKey6* k6[kBurst];
+    std::uint16_t at4[kBurst], at6[kBurst], c4 = 0, c6 = 0;
+    for (std::uint16_t i = 0; i < n_ok; ++i) {
+      if (info[i].v6) {
+        k6[c6] = &key6[i];
+        at6[c6++] = i;
+      } else {
+        k4[c4] = &key4[i];
+        at4[c4++] = i;
+      }
+    }
+    std::uint32_t r4[kBurst], r6[kBurst], rule[kBurst];
+    policy.acl->classify4(k4, r4, c4);
+    policy.acl->classify6(k6, r6, c6);
+    for (std::uint16_t k = 0; k < c4; ++k) rule[at4[k]] = r4[k];
+    for (std::uint16_t k = 0; k < c6; ++k) rule[at6[k]] = r6[k];
+    std::uint16_t kept = 0;
+    for (std::uint16_t i = 0; i < n_ok; ++i) {
+      std::uint16_t c = kNoClass;
+      if (rule[i] != 0) {
+        const PolicyTable::Verdict& v = policy.verdicts[rule[i] - 1];
         if (v.deny) {
           refuse(pkts[i], DropReason::policy_denied);
           continue;
         }
-        cls[n_ok] = v.traffic_class;
+        c = v.traffic_class;
       }
+      pkts[kept] = pkts[i];
+      info[kept] = info[i];
+      cls[kept++] = c;
     }
-    pkts[n_ok++] = pkts[i];
+    n_ok = kept;
   }
 
   // 2. Longest-prefix match, IPv4 and IPv6 each in one bulk lookup.
@@ -183,7 +212,7 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       continue;
     }
     const RouteTable::Target& t = routes.target(info[i].target);
-    const std::uint16_t c = cls[i] != (kNoEntry & 0xffff) ? cls[i] : t.traffic_class;
+    const std::uint16_t c = cls[i] != kNoClass ? cls[i] : t.traffic_class;
     const std::uint32_t tun = dests.lookup(t.egress, c);
     if (tun == kNoEntry) {
       refuse(m, DropReason::no_tunnel);

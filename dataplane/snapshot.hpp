@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "crypto/esp.hpp"
+#include "policy_acl.hpp"
 #include "routing/policy.hpp"
 #include "spi_map.hpp"
 
@@ -110,14 +111,14 @@ struct DestinationMap {
   }
 };
 
-// Policy rules for the fast path: the winning rule's verdict.
+// Policy rules for the fast path (rte_acl): the winning rule's verdict.
 struct PolicyTable {
-  routing::PolicyClassifier classifier;
+  std::unique_ptr<PolicyAcl> acl;  // null when there are no rules
   struct Verdict {
     bool deny = false;
     std::uint16_t traffic_class = 0;
   };
-  std::vector<Verdict> verdicts;  // per rule, in classifier order
+  std::vector<Verdict> verdicts;  // per rule, in routing's precedence order
 };
 
 // Per-port IPv4 -> MAC, from ARP (learned by workers, merged by the control

@@ -242,8 +242,9 @@ std::shared_ptr<const RelayTable> SnapshotCompiler::build_relays(const routing::
 std::shared_ptr<const PolicyTable> SnapshotCompiler::build_policy(const routing::ForwardingPlan& plan,
                                                                   const std::vector<std::string>& classes) {
   auto table = std::make_shared<PolicyTable>();
-  table->classifier = routing::PolicyClassifier(plan.policies);
-  for (const auto& rule : table->classifier.rules()) {
+  const routing::PolicyClassifier ranked(plan.policies);  // validates and orders by precedence
+  if (!ranked.rules().empty()) table->acl = std::make_unique<PolicyAcl>(ranked.rules());
+  for (const auto& rule : ranked.rules()) {
     table->verdicts.push_back({rule.action == routing::PolicyAction::deny,
                                static_cast<std::uint16_t>(index_of(classes, rule.traffic_class))});
   }
@@ -271,7 +272,12 @@ SnapshotCompiler::Result SnapshotCompiler::compile(const routing::ForwardingPlan
   const bool dest_inputs = d.active || d.tunnels || d.routes || classes_changed;
   snap->destinations = dest_inputs ? build_destinations(plan, *snap->routes, *snap->tunnels) : last_.destinations;
   snap->relays = d.relays ? build_relays(plan) : last_.relays;
-  snap->policy = (d.policies || classes_changed) ? build_policy(plan, classes) : last_.policy;
+  try {
+    snap->policy = (d.policies || classes_changed) ? build_policy(plan, classes) : last_.policy;
+  } catch (const std::exception& e) {
+    result.errors.push_back(std::string("policy: ") + e.what());
+    return result;
+  }
   snap->neighbours = neighbours ? std::move(neighbours) : std::make_shared<NeighbourTable>();
   snap->version = ++version_;
 

@@ -30,8 +30,12 @@ _prefixes = itertools.count()
 def keygen(meshctl, path):
     r = subprocess.run([meshctl, "esp", "keygen", "--out", str(path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    text = "".join(l.strip() for l in open(path) if not l.startswith("#"))
-    raw = bytes.fromhex(text)
+    return keygen_read(path)
+
+
+def keygen_read(path):
+    """(key, salt) from a key file."""
+    raw = bytes.fromhex("".join(l.strip() for l in open(path) if not l.startswith("#")))
     return raw[:32], raw[32:36]
 
 

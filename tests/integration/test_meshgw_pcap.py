@@ -356,3 +356,32 @@ def test_every_drop_reason_is_counted_by_name(meshgw, tmp_path, keys):
     ev = stats["events"]
     assert ev["decrypted"] == 2  # first, and neighbour_unresolved's packet (dropped after)
     assert lan_rx + wan_rx == stats["drops_total"] + 1
+
+
+def test_policy_class_picks_the_class_tunnel(meshgw, meshctl, tmp_path, keys):
+    cfg = h.base_config(tmp_path, h.prefix("class"))
+    h.keygen(meshctl, tmp_path / "rt.key")
+    h.keygen(meshctl, tmp_path / "rt-in.key")
+    cfg["tunnel"].append({"id": "a-b-rt", "egress": "gw-b", "next_hop": h.GW_B, "out_spi": 0x1002,
+                          "out_key_file": "rt.key", "in_spi": 0x2002, "in_key_file": "rt-in.key",
+                          "remote_sites": ["198.51.100.0/24"], "mtu": 1400})
+    cfg["path"] = [{"egress": "gw-b", "class": "default", "tunnel": "a-b"},
+                   {"egress": "gw-b", "class": "realtime", "tunnel": "a-b-rt"}]
+    cfg["policy"] = [{"name": "rtp", "protocol": "udp", "dst_ports": "5004-5005", "class": "realtime"},
+                     {"name": "ef", "dscp": [46], "class": "realtime", "priority": 10}]
+    sent = [lan(IP(src="192.0.2.10", dst="198.51.100.20") / UDP(dport=5004) / Raw(b"rtp")),
+            lan(IP(src="192.0.2.10", dst="198.51.100.20") / UDP(dport=53) / Raw(b"dns")),
+            lan(IP(src="192.0.2.10", dst="198.51.100.20", tos=46 << 2) / TCP(dport=443)),
+            lan(IPv6(src="fd00:1::10", dst="fd00:2::20") / UDP(dport=5005) / Raw(b"rtp6"))]
+    with h.Gateway(meshgw, tmp_path, cfg, lan_frames=sent) as gw:
+        stats = gw.wait_received()
+        gw.stop()
+    key_of = {0x1001: keys["ab"], 0x1002: h.keygen_read(tmp_path / "rt.key")}
+    spi_of = {}
+    for f in gw.out("wan"):
+        spi = int.from_bytes(bytes(f[UDP].payload)[:4], "big")
+        inner = h.esp_open(*key_of[spi], f)[2]
+        pkt = IP(inner) if inner[0] >> 4 == 4 else IPv6(inner)
+        spi_of[pkt.payload.dport] = spi  # packets of different tunnels may leave in another order
+    assert spi_of == {5004: 0x1002, 53: 0x1001, 443: 0x1002, 5005: 0x1002}
+    assert {t["id"]: t["tx_packets"] for t in stats["tunnels"]} == {"a-b": 1, "a-b-rt": 3}
