@@ -27,7 +27,7 @@ if [[ $# -eq 0 ]]; then
       --buildtype=debugoptimized >/dev/null || build_failed=1
   fi
   if [[ -f build-fuzz/build.ninja ]] && ninja -C build-fuzz; then
-    meson test -C build-fuzz --print-errorlogs --suite fuzz-smoke
+    meson test -C build-fuzz --print-errorlogs --suite fuzz-smoke --suite asan
   else
     echo "test.sh: fuzz build failed" >&2
     build_failed=1
