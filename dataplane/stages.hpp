@@ -37,6 +37,11 @@ void handle_local_ipv6(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noex
 // Returns false when the rate limit (or a missing address) suppressed it.
 bool send_too_big(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m, std::uint16_t mtu) noexcept;
 
+// Splits a received burst: frames for the gateway are answered (or dropped)
+// here; the IP packets to forward are compacted to the front. Returns their
+// count.
+std::uint16_t take_local(WorkerContext& ctx, std::uint16_t port, rte_mbuf** pkts, std::uint16_t n) noexcept;
+
 // Ethernet + IP checks shared by both directions. Returns the ethertype
 // (IPv4 or IPv6) with the frame trimmed to the IP length, or 0 with *why.
 std::uint16_t check_frame(rte_mbuf* m, DropReason* why) noexcept;

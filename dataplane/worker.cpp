@@ -82,8 +82,8 @@ bool is_our_mac_or_group(const WorkerContext& ctx, std::uint16_t port, const std
   return (dst[0] & 1) != 0 || std::memcmp(dst, ctx.ports[port].mac.data(), 6) == 0;
 }
 
-// Splits a received burst: frames for the gateway are answered here; the
-// rest (IP packets to forward) are compacted to the front. Returns their count.
+}  // namespace
+
 std::uint16_t take_local(WorkerContext& ctx, std::uint16_t port, rte_mbuf** pkts, std::uint16_t n) noexcept {
   const PortRuntime& pr = ctx.ports[port];
   std::uint16_t kept = 0;
@@ -139,6 +139,8 @@ std::uint16_t take_local(WorkerContext& ctx, std::uint16_t port, rte_mbuf** pkts
   }
   return kept;
 }
+
+namespace {
 
 void drop_bad(WorkerContext& ctx, rte_mbuf** pkts, std::uint16_t from, std::uint16_t to,
               const DropReason* reasons) noexcept {
