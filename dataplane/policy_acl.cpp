@@ -177,6 +177,12 @@ PolicyAcl::PolicyAcl(const std::vector<routing::PolicyRule>& ranked) {
   }
 }
 
+std::size_t PolicyAcl::bytes() const noexcept {
+  // rte_acl does not export its size; its rule store is max_rule_num *
+  // rule_size and its runtime trie about as much again per rule.
+  return acl_rules_ * 2 * RTE_ACL_RULE_SZ(kFields6);
+}
+
 PolicyAcl::~PolicyAcl() {
   rte_acl_free(v4_);
   rte_acl_free(v6_);

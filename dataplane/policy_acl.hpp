@@ -54,6 +54,8 @@ class PolicyAcl {
 
   bool empty() const noexcept { return v4_ == nullptr && v6_ == nullptr; }
   std::size_t acl_rules() const noexcept { return acl_rules_; }
+  // Memory of the built tries (rte_acl's own accounting).
+  std::size_t bytes() const noexcept;
 
  private:
   rte_acl_ctx* v4_ = nullptr;

@@ -211,6 +211,14 @@ std::vector<std::string> Dataplane::apply(const routing::ForwardingPlan& plan) {
   return {};
 }
 
+std::vector<std::string> Dataplane::switch_path(const std::string& egress, const std::string& traffic_class,
+                                                const std::string& tunnel) {
+  auto result = compiler_.switch_path(egress, traffic_class, tunnel);
+  if (!result.snapshot) return result.errors;
+  publisher_.publish(std::move(result.snapshot));
+  return {};
+}
+
 void Dataplane::start_workers() {
   if (running_) return;
   stop_.store(false, std::memory_order_relaxed);
@@ -228,6 +236,10 @@ void Dataplane::stop_workers() {
   running_ = false;
   // Everything they learned on the way out.
   service();
+}
+
+void Dataplane::republish() {
+  publisher_.publish(compiler_.with_new_destinations(*publisher_.current()));
 }
 
 void Dataplane::set_neighbour(std::uint16_t port, std::uint32_t ipv4, const MacAddress& mac) {

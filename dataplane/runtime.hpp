@@ -67,6 +67,10 @@ class Dataplane {
   // every reason the plan was refused.
   std::vector<std::string> apply(const routing::ForwardingPlan& plan);
 
+  // switch_path() of the compiler, published (see SnapshotCompiler).
+  std::vector<std::string> switch_path(const std::string& egress, const std::string& traffic_class,
+                                       const std::string& tunnel);
+
   void start_workers();
   void stop_workers();  // returns once every worker has left its loop
 
@@ -80,6 +84,9 @@ class Dataplane {
   const std::vector<std::string>& port_names() const noexcept { return port_names_; }
   const SnapshotPublisher& publisher() const noexcept { return publisher_; }
   SnapshotCompiler& compiler() noexcept { return compiler_; }
+  // Publishes the current snapshot again with a fresh destination map (the
+  // cost of a path switch; benchmarks).
+  void republish();
   // Publishes a snapshot with new neighbours only (tests, static entries).
   void set_neighbour(std::uint16_t port, std::uint32_t ipv4, const MacAddress& mac);
 

@@ -119,6 +119,7 @@ struct PolicyTable {
     std::uint16_t traffic_class = 0;
   };
   std::vector<Verdict> verdicts;  // per rule, in routing's precedence order
+  std::size_t acl_bytes = 0;
 };
 
 // Per-port IPv4 -> MAC, from ARP (learned by workers, merged by the control

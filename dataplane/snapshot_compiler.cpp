@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cstring>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 namespace meshgw::dataplane {
 
@@ -63,7 +65,8 @@ void RouteTable::lookup_v6(std::uint8_t (*dst)[16], std::uint32_t* target, unsig
 std::size_t TunnelTable::bytes() const noexcept {
   return tunnels.capacity() * sizeof(TunnelRuntime) + inbound.bytes() +
          sites.capacity() * sizeof(routing::IpPrefix) +
-         owners.size() * (sizeof(crypto::OutboundSa) + sizeof(crypto::InboundSa)) / 2;
+         owners.size() * (sizeof(crypto::OutboundSa) + sizeof(crypto::InboundSa)) / 2 +
+         ids.capacity() * sizeof(std::string);
 }
 
 const std::array<std::uint8_t, 6>* NeighbourTable::find_v6(std::uint16_t port,
@@ -72,6 +75,20 @@ const std::array<std::uint8_t, 6>* NeighbourTable::find_v6(std::uint16_t port,
     if (e.port == port && std::memcmp(e.ip.data(), ip, 16) == 0) return &e.mac;
   }
   return nullptr;
+}
+
+std::size_t snapshot_bytes(const Snapshot& s) {
+  std::size_t n = sizeof(Snapshot);
+  if (s.routes) n += s.routes->bytes();
+  if (s.tunnels) n += s.tunnels->bytes();
+  if (s.destinations) n += s.destinations->tunnel_of.capacity() * sizeof(std::uint32_t);
+  if (s.relays) n += s.relays->relays.bytes();
+  if (s.policy) n += s.policy->verdicts.capacity() * sizeof(PolicyTable::Verdict) + s.policy->acl_bytes;
+  if (s.neighbours) {
+    for (const auto& m : s.neighbours->v4) n += m.bytes();
+    n += s.neighbours->v6.capacity() * sizeof(NeighbourTable::V6);
+  }
+  return n;
 }
 
 std::shared_ptr<const RouteTable> SnapshotCompiler::build_routes(const routing::ForwardingPlan& plan,
@@ -210,24 +227,25 @@ std::shared_ptr<const DestinationMap> SnapshotCompiler::build_destinations(
   const auto& classes = routes.classes();
   map->classes = static_cast<std::uint32_t>(classes.size());
   map->tunnel_of.assign(std::max<std::size_t>(routes.egresses().size(), 1) * map->classes, kNoEntry);
-  auto tunnel_index = [&](const std::string& id) {
-    return static_cast<std::uint32_t>(index_of(tunnels.ids, id));
-  };
-  for (std::size_t e = 0; e < routes.egresses().size(); ++e) {
-    const std::string& egress = routes.egresses()[e];
-    // Without an explicit path, an egress's first tunnel in the plan carries
-    // its default class.
-    for (const auto& t : plan.tunnels) {
-      if (t.egress == egress) {
-        map->tunnel_of[e * map->classes] = tunnel_index(t.id);
-        break;
-      }
-    }
-    for (const auto& a : plan.active) {
-      if (a.egress != egress) continue;
-      const std::size_t c = index_of(classes, a.traffic_class);
-      map->tunnel_of[e * map->classes + c] = tunnel_index(a.tunnel);
-    }
+  // Hash maps, not scans: a path switch with 1,000 egresses and 1,000
+  // tunnels must stay linear.
+  std::unordered_map<std::string_view, std::uint32_t> egress_index, tunnel_index, first_tunnel;
+  for (std::size_t e = 0; e < routes.egresses().size(); ++e)
+    egress_index.emplace(routes.egresses()[e], static_cast<std::uint32_t>(e));
+  for (std::size_t t = 0; t < tunnels.ids.size(); ++t) tunnel_index.emplace(tunnels.ids[t], static_cast<std::uint32_t>(t));
+  // Without an explicit path, an egress's first tunnel in the plan carries
+  // its default class.
+  for (const auto& t : plan.tunnels) first_tunnel.emplace(t.egress, tunnel_index.at(t.id));
+  for (const auto& [egress, tunnel] : first_tunnel) {
+    if (const auto e = egress_index.find(egress); e != egress_index.end())
+      map->tunnel_of[std::size_t{e->second} * map->classes] = tunnel;
+  }
+  std::unordered_map<std::string_view, std::uint32_t> class_index;
+  for (std::size_t c = 0; c < classes.size(); ++c) class_index.emplace(classes[c], static_cast<std::uint32_t>(c));
+  for (const auto& a : plan.active) {
+    const auto e = egress_index.find(a.egress);
+    if (e == egress_index.end()) continue;  // no route uses this egress
+    map->tunnel_of[std::size_t{e->second} * map->classes + class_index.at(a.traffic_class)] = tunnel_index.at(a.tunnel);
   }
   return map;
 }
@@ -243,7 +261,10 @@ std::shared_ptr<const PolicyTable> SnapshotCompiler::build_policy(const routing:
                                                                   const std::vector<std::string>& classes) {
   auto table = std::make_shared<PolicyTable>();
   const routing::PolicyClassifier ranked(plan.policies);  // validates and orders by precedence
-  if (!ranked.rules().empty()) table->acl = std::make_unique<PolicyAcl>(ranked.rules());
+  if (!ranked.rules().empty()) {
+    table->acl = std::make_unique<PolicyAcl>(ranked.rules());
+    table->acl_bytes = table->acl->bytes();
+  }
   for (const auto& rule : ranked.rules()) {
     table->verdicts.push_back({rule.action == routing::PolicyAction::deny,
                                static_cast<std::uint16_t>(index_of(classes, rule.traffic_class))});
@@ -254,15 +275,25 @@ std::shared_ptr<const PolicyTable> SnapshotCompiler::build_policy(const routing:
 SnapshotCompiler::Result SnapshotCompiler::compile(const routing::ForwardingPlan& plan,
                                                    std::shared_ptr<const NeighbourTable> neighbours) {
   Result result;
-  result.errors = routing::validate(plan);
+  const routing::PlanDiff d = has_last_ ? routing::diff(last_plan_, plan)
+                                        : routing::PlanDiff{true, true, true, true, true};
+  result.errors = routing::validate(plan, d);
   if (!result.errors.empty()) return result;
-  const std::vector<std::string> classes = routing::traffic_classes(plan);
+  // Traffic classes: the routes' part is recomputed only when they change.
+  if (d.routes) {
+    std::set<std::string> names;
+    for (const auto& r : plan.routes) names.insert(r.traffic_class);
+    route_classes_.assign(names.begin(), names.end());
+  }
+  routing::ForwardingPlan class_view;
+  for (const auto& c : route_classes_) class_view.routes.push_back({{}, {}, c});
+  class_view.active = plan.active;
+  class_view.policies = plan.policies;
+  const std::vector<std::string> classes = routing::traffic_classes(class_view);
   if (classes.size() > 0xffff) {
     result.errors.push_back("policy: more than 65535 traffic classes");
     return result;
   }
-  const routing::PlanDiff d = has_last_ ? routing::diff(last_plan_, plan)
-                                        : routing::PlanDiff{true, true, true, true, true};
   const bool classes_changed = !has_last_ || classes != last_classes_;
 
   auto snap = std::make_unique<Snapshot>();
@@ -296,11 +327,61 @@ SnapshotCompiler::Result SnapshotCompiler::compile(const routing::ForwardingPlan
                     snap->destinations != last_.destinations, snap->relays != last_.relays,
                     snap->policy != last_.policy};
   last_ = *snap;
-  last_plan_ = plan;
+  // Only changed pieces are copied: a path switch does not copy 100,000 routes.
+  if (d.routes) last_plan_.routes = plan.routes;
+  if (d.tunnels) last_plan_.tunnels = plan.tunnels;
+  if (d.active) last_plan_.active = plan.active;
+  if (d.relays) last_plan_.relays = plan.relays;
+  if (d.policies) last_plan_.policies = plan.policies;
+  last_plan_.gateway_id = plan.gateway_id;
   last_classes_ = classes;
   has_last_ = true;
   result.snapshot = std::move(snap);
   return result;
+}
+
+SnapshotCompiler::Result SnapshotCompiler::switch_path(const std::string& egress,
+                                                       const std::string& traffic_class,
+                                                       const std::string& tunnel) {
+  Result result;
+  if (!has_last_) {
+    result.errors.push_back("switch_path: no plan compiled yet");
+    return result;
+  }
+  const auto& ids = last_.tunnels->ids;
+  const auto t = std::find(ids.begin(), ids.end(), tunnel);
+  if (t == ids.end() || last_plan_.tunnels[static_cast<std::size_t>(t - ids.begin())].egress != egress) {
+    result.errors.push_back("path (" + egress + ", " + traffic_class + "): tunnel '" + tunnel +
+                            "' does not exist or does not go to " + egress);
+    return result;
+  }
+  if (std::find(last_classes_.begin(), last_classes_.end(), traffic_class) == last_classes_.end()) {
+    result.errors.push_back("path (" + egress + ", " + traffic_class + "): unknown traffic class");
+    return result;
+  }
+  auto a = std::find_if(last_plan_.active.begin(), last_plan_.active.end(), [&](const routing::PlanActivePath& p) {
+    return p.egress == egress && p.traffic_class == traffic_class;
+  });
+  if (a == last_plan_.active.end()) {
+    last_plan_.active.push_back({egress, traffic_class, tunnel});
+  } else {
+    a->tunnel = tunnel;
+  }
+  auto snap = std::make_unique<Snapshot>(last_);
+  snap->destinations = build_destinations(last_plan_, *last_.routes, *last_.tunnels);
+  snap->version = ++version_;
+  last_ = *snap;
+  result.rebuilt.active = true;
+  result.snapshot = std::move(snap);
+  return result;
+}
+
+std::unique_ptr<Snapshot> SnapshotCompiler::with_new_destinations(const Snapshot& current) {
+  auto snap = std::make_unique<Snapshot>(current);
+  snap->destinations = build_destinations(last_plan_, *current.routes, *current.tunnels);
+  snap->version = ++version_;
+  last_.destinations = snap->destinations;
+  return snap;
 }
 
 std::unique_ptr<Snapshot> SnapshotCompiler::with_neighbours(const Snapshot& current,

@@ -25,6 +25,10 @@
 
 namespace meshgw::dataplane {
 
+// Bytes a snapshot's pieces hold (tables, arrays, rte_fib memory; the SAs it
+// keeps alive counted too), for benchmarks and /v1/stats.
+std::size_t snapshot_bytes(const Snapshot& snap);
+
 class SnapshotCompiler {
  public:
   explicit SnapshotCompiler(SaStore& store) : store_(store) {}
@@ -41,6 +45,16 @@ class SnapshotCompiler {
   // The same snapshot with another neighbour piece (after ARP learned one).
   std::unique_ptr<Snapshot> with_neighbours(const Snapshot& current,
                                             std::shared_ptr<const NeighbourTable> neighbours);
+
+  // A path switch without a whole plan: (egress, class) now uses the
+  // tunnel. Checks the tunnel exists and goes to that egress; rebuilds only
+  // the destination map (cost independent of the route count). The agent's
+  // failover to a precomputed backup takes this way.
+  Result switch_path(const std::string& egress, const std::string& traffic_class, const std::string& tunnel);
+
+  // The same snapshot with its destination map built anew: what a path
+  // switch costs, for benchmarks (meshgw --swap-rate).
+  std::unique_ptr<Snapshot> with_new_destinations(const Snapshot& current);
 
   // Tunnel id -> the slot its counters use in every worker.
   const std::map<std::string, std::uint16_t>& tunnel_slots() const noexcept { return slots_; }
@@ -64,6 +78,7 @@ class SnapshotCompiler {
   bool has_last_ = false;
   routing::ForwardingPlan last_plan_;
   std::vector<std::string> last_classes_;
+  std::vector<std::string> route_classes_;  // the routes' traffic classes, sorted
   Snapshot last_;
   std::uint64_t version_ = 0;
   std::map<std::string, std::uint16_t> slots_;

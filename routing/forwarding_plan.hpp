@@ -97,5 +97,10 @@ std::vector<std::string> traffic_classes(const ForwardingPlan& plan);
 // tunnel to the same egress and at most one per (egress, class), no duplicate
 // route prefix, and valid policy rules.
 std::vector<std::string> validate(const ForwardingPlan& plan);
+// The same checks limited to what a change to the pieces in `changed` can
+// break (routes: route rules; policies: policy rules; tunnels or relays:
+// tunnel rules and SPI uniqueness; tunnels or active: active-path rules),
+// so a path switch is not charged for 100,000 unchanged routes.
+std::vector<std::string> validate(const ForwardingPlan& plan, const PlanDiff& changed);
 
 }  // namespace meshgw::routing

@@ -25,7 +25,7 @@ constexpr const char* kUsage = R"(NAME
     meshgw - a gateway of the meshgw VPN mesh (DPDK data plane, ESP AES-256-GCM)
 
 SYNOPSIS
-    meshgw --config FILE [--check-config]
+    meshgw --config FILE [--check-config] [--swap-rate N]
     meshgw --help | --version
 
 DESCRIPTION
@@ -41,6 +41,9 @@ OPTIONS
     --check-config   validate FILE and the key files it names, then exit:
                      0 if valid, 1 with one message naming the key, the value
                      and the rule otherwise. Touches no device.
+    --swap-rate N    for benchmarks: publish N snapshots a second (the
+                     current plan with its destination map rebuilt, which is
+                     what a path switch costs) while forwarding
     --help           this page
     --version        the version
 
@@ -107,6 +110,7 @@ void install_signals() {
 struct Options {
   std::string config;
   bool check = false;
+  unsigned swap_rate = 0;
 };
 
 Options parse_args(int argc, char** argv) {
@@ -121,6 +125,14 @@ Options parse_args(int argc, char** argv) {
       std::exit(0);
     } else if (a == "--check-config") {
       o.check = true;
+    } else if (a == "--swap-rate" && i + 1 < argc) {
+      const std::string v = argv[++i];
+      if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(v) > 100000) {
+        std::cerr << "meshgw: --swap-rate '" << v << "': must be 0..100000 snapshots a second\n";
+        std::exit(2);
+      }
+      o.swap_rate = static_cast<unsigned>(std::stoul(v));
     } else if (a == "--config" && i + 1 < argc) {
       o.config = argv[++i];
     } else if (a.rfind("--config=", 0) == 0) {
@@ -196,6 +208,9 @@ int run(const Options& opt) {
                     (server ? ", stats on " + cfg.stats->address + ":" + std::to_string(server->port()) : ""));
     std::cout << "meshgw: ready" << (server ? " stats_port=" + std::to_string(server->port()) : "") << std::endl;
     auto last_warning = std::chrono::steady_clock::time_point{};
+    const auto swap_period = opt.swap_rate ? std::chrono::nanoseconds(1000000000 / opt.swap_rate)
+                                           : std::chrono::nanoseconds(0);
+    auto next_swap = std::chrono::steady_clock::now();
     while (g_stop == 0) {
       const std::string stuck = dp.service();
       const auto now = std::chrono::steady_clock::now();
@@ -211,7 +226,15 @@ int run(const Options& opt) {
         const double up = std::chrono::duration<double>(now - started).count();
         exchange.publish(std::make_shared<agent::StatsReport>(agent::make_report(cfg.gateway_id, dp.stats(), up)));
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (opt.swap_rate != 0) {
+        while (now >= next_swap) {
+          dp.republish();
+          next_swap += swap_period;
+        }
+        std::this_thread::sleep_until(std::min(next_swap, now + std::chrono::milliseconds(1)));
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
     }
     agent::log_info("stopping");
     dp.stop_workers();
