@@ -18,49 +18,55 @@ struct InnerInfo {
   std::uint32_t target;  // route target, kNoEntry if none
 };
 
-// Parses the inner packet (already checked by check_frame) into info and
-// the policy flow key. Returns false with *why for a packet not to forward.
-bool parse_inner(rte_mbuf* m, InnerInfo& info, routing::FlowKey& flow, DropReason* why) noexcept {
+// Parses the inner packet (already checked by check_frame) into info.
+// Returns false with *why for a packet not to forward.
+bool parse_inner(rte_mbuf* m, InnerInfo& info, DropReason* why) noexcept {
   std::uint8_t* ip = mbuf_bytes(m) + kEthBytes;
   info.ip = ip;
   info.ip_len = m->data_len - kEthBytes;
-  info.l4_offset = 0;
   info.target = kNoEntry;
   std::uint8_t hop_limit;
   if ((ip[0] >> 4) == 4) {
     info.v6 = false;
-    const std::uint32_t ihl = (ip[0] & 0x0fu) * 4u;
     info.protocol = ip[9];
     hop_limit = ip[8];
     // Only a first fragment carries the ports.
-    if ((load_be16(ip + 6) & 0x1fff) == 0) info.l4_offset = ihl;
-    flow.v6 = false;
-    std::memcpy(flow.src.data(), ip + 12, 4);
-    std::memcpy(flow.dst.data(), ip + 16, 4);
-    flow.dscp = static_cast<std::uint8_t>(ip[1] >> 2);
+    info.l4_offset = (load_be16(ip + 6) & 0x1fff) == 0 ? (ip[0] & 0x0fu) * 4u : 0;
   } else {
     info.v6 = true;
     info.protocol = ip[6];
     hop_limit = ip[7];
     info.l4_offset = 40;  // extension headers are not walked: their protocol is the rule's
-    flow.v6 = true;
-    std::memcpy(flow.src.data(), ip + 8, 16);
-    std::memcpy(flow.dst.data(), ip + 24, 16);
-    flow.dscp = static_cast<std::uint8_t>(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
   }
   if (hop_limit <= 1) {
     *why = DropReason::ttl_expired;
     return false;
   }
+  return true;
+}
+
+// The policy's view of a parsed packet (only built when there are rules).
+routing::FlowKey flow_of(const InnerInfo& info) noexcept {
+  routing::FlowKey flow;
+  const std::uint8_t* ip = info.ip;
+  flow.v6 = info.v6;
+  if (!info.v6) {
+    std::memcpy(flow.src.data(), ip + 12, 4);
+    std::memcpy(flow.dst.data(), ip + 16, 4);
+    flow.dscp = static_cast<std::uint8_t>(ip[1] >> 2);
+  } else {
+    std::memcpy(flow.src.data(), ip + 8, 16);
+    std::memcpy(flow.dst.data(), ip + 24, 16);
+    flow.dscp = static_cast<std::uint8_t>(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
+  }
   flow.protocol = info.protocol;
-  flow.src_port = flow.dst_port = 0;
   // Ports, as routing's policy reads them: TCP, UDP and SCTP.
   const bool ports = info.protocol == kProtoTcp || info.protocol == kProtoUdp || info.protocol == 132;
   if (info.l4_offset != 0 && ports && info.ip_len >= info.l4_offset + 4) {
     flow.src_port = load_be16(ip + info.l4_offset);
     flow.dst_port = load_be16(ip + info.l4_offset + 2);
   }
-  return true;
+  return flow;
 }
 
 // Lowers the MSS option of a TCP SYN to what fits the tunnel (RFC 879,
@@ -133,13 +139,12 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
   AclKey4 key4[kBurst];
   AclKey6 key6[kBurst];
   for (std::uint16_t i = 0; i < n; ++i) {
-    routing::FlowKey flow;
     DropReason why{};
-    if (!parse_inner(pkts[i], info[n_ok], flow, &why)) {
+    if (!parse_inner(pkts[i], info[n_ok], &why)) {
       refuse(pkts[i], why);
       continue;
     }
-    if (has_policy) make_acl_key(flow, key4[n_ok], key6[n_ok]);
+    if (has_policy) make_acl_key(flow_of(info[n_ok]), key4[n_ok], key6[n_ok]);
     pkts[n_ok++] = pkts[i];
   }
 
@@ -252,7 +257,7 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
     }
     const TunnelRuntime& tr = tunnels.tunnels[tun];
     tr.sa->encap_burst(*ctx.ws, views, g, status);
-    TunnelCounters& tc = ctx.counters->tunnels[tr.counter_slot];
+    std::uint64_t sent = 0, bytes = 0;
     for (std::uint16_t k = 0; k < g; ++k) {
       if (status[k] != crypto::EspStatus::ok) {
         refuse(group[k], drop_reason(status[k]));
@@ -261,11 +266,14 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       std::uint8_t* eth = frame_from_view(group[k], views[k]);
       std::memcpy(eth + 6, wan.mac.data(), 6);
       store_be16(eth + 12, kEtherIpv4);
-      tc.tx_packets.add();
-      tc.tx_bytes.add(views[k].len);
+      ++sent;
+      bytes += views[k].len;
       egress[n_good] = {static_cast<std::uint16_t>(ctx.wan), false, tr.next_hop_ip, nullptr};
       good[n_good++] = group[k];
     }
+    TunnelCounters& tc = ctx.counters->tunnels[tr.counter_slot];
+    tc.tx_packets.add(sent);
+    tc.tx_bytes.add(bytes);
   }
   ctx.counters->encrypted.add(n_good);
   std::memcpy(pkts, good, n_good * sizeof(rte_mbuf*));

@@ -85,6 +85,29 @@ void send_to_next_hop(const Snapshot& snap, WorkerContext& ctx, rte_mbuf* m, con
   send_arp_request(ctx, e.port, e.ipv4);
 }
 
+void send_all_to_next_hops(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts, const Egress* egress,
+                           std::uint16_t n) noexcept {
+  const NeighbourTable::Entry* known = nullptr;
+  std::uint32_t known_ip = 0;
+  std::uint16_t known_port = 0xffff;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    const Egress& e = egress[i];
+    if (!e.v6) {
+      if (e.ipv4 != known_ip || e.port != known_port) {
+        known = snap.neighbours->find_v4(e.port, e.ipv4);
+        known_ip = e.ipv4;
+        known_port = e.port;
+      }
+      if (known != nullptr) {
+        std::memcpy(mbuf_bytes(pkts[i]), known->mac.data(), 6);
+        tx_enqueue(ctx, e.port, pkts[i]);
+        continue;
+      }
+    }
+    send_to_next_hop(snap, ctx, pkts[i], e);
+  }
+}
+
 void service_pending(const Snapshot& snap, WorkerContext& ctx) noexcept {
   PendingNeighbours& p = ctx.pending;
   const std::uint64_t now = rte_rdtsc();

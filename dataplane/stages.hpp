@@ -23,6 +23,10 @@ void tx_flush(WorkerContext& ctx) noexcept;
 // Writes the destination MAC of an Ethernet frame for its next hop and
 // queues it, or parks it until ARP resolves the next hop.
 void send_to_next_hop(const Snapshot& snap, WorkerContext& ctx, rte_mbuf* m, const Egress& e) noexcept;
+// The same for a stage's good packets: one neighbour lookup per run of
+// packets with the same next hop (a tunnel's packets share theirs).
+void send_all_to_next_hops(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts, const Egress* egress,
+                           std::uint16_t n) noexcept;
 // Sends parked frames whose next hop is now known; drops those waited too long.
 void service_pending(const Snapshot& snap, WorkerContext& ctx) noexcept;
 

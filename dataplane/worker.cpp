@@ -170,7 +170,7 @@ unsigned poll_once(WorkerContext& ctx) noexcept {
     const std::uint16_t good = ctx.ports[port].role == PortRole::lan
                                    ? lan_to_mesh_burst(*snap, ctx, pkts, transit, egress, reasons)
                                    : mesh_to_lan_burst(*snap, ctx, pkts, transit, egress, reasons);
-    for (std::uint16_t i = 0; i < good; ++i) send_to_next_hop(*snap, ctx, pkts[i], egress[i]);
+    send_all_to_next_hops(*snap, ctx, pkts, egress, good);
     drop_bad(ctx, pkts, good, transit, reasons);
   }
   if (ctx.pending.count != 0) service_pending(*snap, ctx);
