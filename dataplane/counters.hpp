@@ -52,6 +52,8 @@ struct TunnelCounters {
   X(ndp_adverts_sent, "ICMPv6 neighbour advertisements sent for our addresses") \
   X(mss_clamped, "TCP SYNs whose MSS option was lowered to fit the tunnel")     \
   X(twamp_reflected, "TWAMP-light test packets reflected")                     \
+  X(punted_to_kernel, "frames for the gateway handed to the kernel (exception path)") \
+  X(from_kernel, "frames the kernel sent out through the exception path")     \
   X(snapshot_changes, "times this worker picked up a new snapshot")
 
 struct alignas(64) WorkerCounters {

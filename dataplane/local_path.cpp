@@ -123,7 +123,16 @@ void handle_local_ipv4(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noex
     if (!reflect_twamp(ctx, port, m, ip, ihl)) drop(ctx, m, DropReason::bad_ipv4_header);
     return;
   }
-  drop(ctx, m, DropReason::to_gateway_unhandled);
+  punt_to_kernel(ctx, port, m);
+}
+
+void punt_to_kernel(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept {
+  if (ctx.exception < 0 || static_cast<int>(port) != ctx.wan) {
+    drop(ctx, m, DropReason::to_gateway_unhandled);
+    return;
+  }
+  ctx.counters->punted_to_kernel.add();
+  tx_enqueue(ctx, static_cast<std::uint16_t>(ctx.exception), m);
 }
 
 void handle_local_ipv6(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept {

@@ -148,6 +148,16 @@ void handle_arp(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept {
     drop(ctx, m, DropReason::arp_not_for_us);
     return;
   }
+  if (static_cast<int>(port) == ctx.wan && ctx.exception >= 0) {
+    // The kernel behind the exception path resolves its own next hops: it
+    // hears every ARP for our address (it does not answer: arp_ignore).
+    if (rte_mbuf* copy = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX)) {
+      ctx.counters->punted_to_kernel.add();
+      tx_enqueue(ctx, static_cast<std::uint16_t>(ctx.exception), copy);
+    } else {
+      count_drop(ctx, DropReason::no_mbuf);
+    }
+  }
   if (sender_ip != 0) {
     WorkerEvent ev{WorkerEvent::Kind::neighbour_learned, port, sender_ip, {}};
     std::memcpy(ev.mac.data(), arp + 8, 6);

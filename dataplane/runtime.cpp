@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "runtime.hpp"
 
+#include "kernel_iface.hpp"
+
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -49,6 +51,7 @@ std::vector<std::string> eal_arguments(const DataplaneSettings& settings,
   args.push_back("--main-lcore=0");
   bool pci = false;
   for (const auto& p : settings.ports) {
+    if (!p.exception_iface.empty()) args.push_back("--vdev=net_tap_mgw0,iface=" + p.exception_iface);
     if (is_pci_address(p.device)) {
       args.push_back("-a");
       args.push_back(p.device);
@@ -82,6 +85,21 @@ Dataplane::Dataplane(const DataplaneSettings& settings, SaStore& store)
                              " mbufs: " + rte_strerror(rte_errno) + " (lower [dataplane] mbufs or give the EAL more memory)");
   ports_.resize(settings.ports.size());
   for (std::size_t i = 0; i < settings.ports.size(); ++i) setup_port(i, settings.ports[i]);
+  for (std::size_t i = 0; i < settings.ports.size(); ++i) {
+    const PortSettings& wan_port = settings.ports[i];
+    if (wan_port.exception_iface.empty()) continue;
+    // The exception path: the kernel TAP, with the WAN port's MAC and IPv4
+    // address, as one more port the workers poll.
+    PortSettings tap;
+    tap.name = wan_port.exception_iface;
+    tap.device = "net_tap_mgw0";
+    tap.role = PortRole::exception;
+    tap.mac = ports_[i].mac;
+    tap.address = wan_port.address;
+    ports_.emplace_back();
+    setup_port(ports_.size() - 1, tap);
+    configure_kernel_interface(tap.name, wan_port.address.ipv4, wan_port.address.ipv4_prefix);
+  }
 
   for (const auto& n : settings.neighbours) {
     std::uint16_t port = 0;
@@ -94,8 +112,10 @@ Dataplane::Dataplane(const DataplaneSettings& settings, SaStore& store)
   }
   unsigned lcore;
   RTE_LCORE_FOREACH_WORKER(lcore) { worker_lcores_.push_back(lcore); }
-  int lan = -1, wan = -1;
-  for (std::size_t i = 0; i < ports_.size(); ++i) (ports_[i].role == PortRole::lan ? lan : wan) = static_cast<int>(i);
+  int lan = -1, wan = -1, exception = -1;
+  for (std::size_t i = 0; i < ports_.size(); ++i) {
+    (ports_[i].role == PortRole::lan ? lan : ports_[i].role == PortRole::wan ? wan : exception) = static_cast<int>(i);
+  }
   // NTP time now, for TWAMP timestamps taken from the TSC.
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -110,6 +130,7 @@ Dataplane::Dataplane(const DataplaneSettings& settings, SaStore& store)
     ctx->ports = ports_;
     ctx->lan = lan;
     ctx->wan = wan;
+    ctx->exception = exception;
     for (std::size_t p = 0; p < ports_.size(); ++p) {
       if (w < ports_[p].rx_queues)
         ctx->rx.emplace_back(static_cast<std::uint16_t>(p), static_cast<std::uint16_t>(w));

@@ -15,7 +15,9 @@
 
 namespace meshgw::dataplane {
 
-enum class PortRole : std::uint8_t { lan, wan };
+// exception: the kernel TAP interface meshgw adds for the WAN port's
+// exception path (never configured as a [[port]] of its own).
+enum class PortRole : std::uint8_t { lan, wan, exception };
 enum class IdleMode : std::uint8_t { poll, sleep };
 
 struct InterfaceAddress {
@@ -33,6 +35,11 @@ struct PortSettings {
   std::optional<std::array<std::uint8_t, 6>> mac;  // default: the device's own
   InterfaceAddress address;
   std::uint16_t rx_descriptors = 1024, tx_descriptors = 1024;
+  // WAN only: a kernel TAP interface of this name carries the port's IPv4
+  // address; frames for the gateway that the fast path does not answer go
+  // there and what the kernel sends goes out of the port, so kernel sockets
+  // work over the DPDK-owned port. Empty: none (such frames are dropped).
+  std::string exception_iface;
 };
 
 struct StaticNeighbour {

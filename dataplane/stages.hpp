@@ -35,6 +35,9 @@ void service_pending(const Snapshot& snap, WorkerContext& ctx) noexcept;
 void handle_arp(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept;
 void handle_local_ipv4(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept;
 void handle_local_ipv6(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept;
+// Hands a frame for the gateway to the kernel (exception path), or drops it
+// as to_gateway_unhandled when there is none or it did not come from the WAN.
+void punt_to_kernel(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept;
 
 // ICMP "fragmentation needed" / ICMPv6 "packet too big" for the frame m
 // (unchanged, still owned by the caller) back to its sender on port.

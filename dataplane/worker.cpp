@@ -165,6 +165,12 @@ unsigned poll_once(WorkerContext& ctx) noexcept {
     for (std::uint16_t i = 0; i < n; ++i) bytes += pkts[i]->pkt_len;
     ctx.counters->ports[port].rx_packets.add(n);
     ctx.counters->ports[port].rx_bytes.add(bytes);
+    if (ctx.ports[port].role == PortRole::exception) {
+      // What the kernel sends (its TCP, its ARP) leaves through the WAN as is.
+      for (std::uint16_t i = 0; i < n; ++i) tx_enqueue(ctx, static_cast<std::uint16_t>(ctx.wan), pkts[i]);
+      ctx.counters->from_kernel.add(n);
+      continue;
+    }
     const std::uint16_t transit = take_local(ctx, port, pkts, n);
     if (transit == 0) continue;
     const std::uint16_t good = ctx.ports[port].role == PortRole::lan

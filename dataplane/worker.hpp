@@ -89,6 +89,7 @@ struct WorkerContext {
   unsigned index = 0;  // 0..workers-1: TX queue and RCU thread id
   std::vector<PortRuntime> ports;
   int lan = -1, wan = -1;  // indexes into ports
+  int exception = -1;      // the kernel TAP of the exception path, if any
   std::vector<std::pair<std::uint16_t, std::uint16_t>> rx;  // (port index, queue) this worker polls
   rte_mempool* pool = nullptr;
   SnapshotSource* source = nullptr;

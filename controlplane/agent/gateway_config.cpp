@@ -269,7 +269,8 @@ struct Parser {
     int wan = 0, lan = 0;
     for (std::size_t i = 0; i < tables.size(); ++i) {
       Reader r(source, *tables[i], "[[port]] #" + std::to_string(i + 1));
-      r.only({"name", "role", "device", "address", "address6", "mac", "rx_descriptors", "tx_descriptors"});
+      r.only({"name", "role", "device", "address", "address6", "mac", "rx_descriptors", "tx_descriptors",
+              "exception_iface"});
       dataplane::PortSettings p;
       p.name = r.str("name");
       if (p.name.empty() || !names.insert(p.name).second) r.fail("name", "must be unique and not empty");
@@ -292,6 +293,14 @@ struct Parser {
       interface_address(r, "address", false, p.address);
       if (r.has("address6")) interface_address(r, "address6", true, p.address);
       if (r.has("mac")) p.mac = r.mac("mac");
+      if (r.has("exception_iface")) {
+        if (p.role != PortRole::wan) r.fail("exception_iface", "only the wan port has an exception path");
+        p.exception_iface = r.str("exception_iface");
+        if (p.exception_iface.empty() || p.exception_iface.size() > 15 ||
+            p.exception_iface.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+                std::string::npos)
+          r.fail("exception_iface", "must be a Linux interface name: 1..15 of [A-Za-z0-9_.-]");
+      }
       p.rx_descriptors = static_cast<std::uint16_t>(r.integer("rx_descriptors", 64, 4096, 1024));
       p.tx_descriptors = static_cast<std::uint16_t>(r.integer("tx_descriptors", 64, 4096, 1024));
       cfg.dataplane.ports.push_back(std::move(p));

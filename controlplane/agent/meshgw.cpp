@@ -65,7 +65,12 @@ CONFIGURATION
                  | net_tap0,iface=NAME | net_af_packet0,iface=NAME | net_memif0,...
                  | net_ring0 | net_null0 | a PCI address (0000:03:00.0),
                  address = "198.18.0.1/24", address6 = "fd00::1/64" (optional),
-                 mac = "02:00:00:00:00:01" (optional), rx/tx_descriptors
+                 mac = "02:00:00:00:00:01" (optional), rx/tx_descriptors,
+                 exception_iface = "mgw0" (wan only): a kernel TAP with the
+                 port's address; frames for the gateway the fast path does
+                 not answer (TCP, other UDP, ICMP errors) go to the kernel,
+                 and what the kernel sends leaves through the port, so
+                 kernel sockets work over the DPDK-owned port
     [[neighbour]] port, ip, mac            static ARP/NDP entries
     [[tunnel]]   id, egress, path = [...], next_hop = "198.18.0.2",
                  out_spi, out_key_file, in_spi, in_key_file,

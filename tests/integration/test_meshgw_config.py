@@ -96,6 +96,8 @@ CASES = [
     ("bad stats listen", edit(**{"stats.listen": "localhost"}), '[stats] listen = "localhost": must be IPv4:PORT'),
     ("unknown neighbour port", lambda c: c["neighbour"].append({"port": "dmz", "ip": "192.0.2.9", "mac": h.HOST_MAC}) or c,
      '[[neighbour]] #3 port = "dmz": names no [[port]]'),
+    ("exception path on the lan", edit(**{"port.0.exception_iface": "mgw0"}), "only the wan port has an exception path"),
+    ("bad interface name", edit(**{"port.1.exception_iface": "a very long name"}), "must be a Linux interface name"),
     ("missing key file", edit(**{"tunnel.0.out_key_file": "nope.key"}), "key for SPI 0x00001001", "nope.key"),
 ]
 
