@@ -262,6 +262,15 @@ echo "gw-a kernel got: $reply; gw-b kernel $(cat "$dir/ctl-server.txt")"
 [[ "$reply" == "hello gw-a" ]] || { echo "FAIL: no TCP between the gateways' kernels"; exit 1; }
 
 sa="$(stats "$ns_a" gw-a)" sb="$(stats "$ns_b" gw-b)" sc="$(stats "$ns_c" gw-c)"
+
+echo "== idle = \"sleep\": what an idle gateway costs"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pid_c="${pids[0]}"
+t0=$(cpu_ticks "$pid_c"); sleep 2; t1=$(cpu_ticks "$pid_c")
+hz=$(getconf CLK_TCK)
+pct=$(( (t1 - t0) * 100 / (2 * hz) ))
+echo "gw-c used ${pct}% of one CPU over 2 s idle (main + worker lcore)"
+[[ $pct -le 25 ]] || { echo "FAIL: an idle gateway should sleep, not spin"; exit 1; }
 kill -INT "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 
 echo "== what each gateway counted"
