@@ -72,6 +72,23 @@ inline std::uint32_t sum16(const std::uint8_t* p, std::size_t len, std::uint32_t
   return sum;
 }
 
+// Whether an IPv4 header of ihl bytes sums to 0xffff (RFC 1071): 32-bit
+// loads into a 64-bit sum, folded once at the end (the byte order of the
+// words does not matter for a one's-complement sum that is all ones).
+inline bool ipv4_checksum_ok(const std::uint8_t* ip, std::uint32_t ihl) noexcept {
+  std::uint64_t sum = 0;
+  for (std::uint32_t i = 0; i < ihl; i += 4) {
+    std::uint32_t w;
+    std::memcpy(&w, ip + i, 4);
+    sum += w;
+  }
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return sum == 0xffff;
+}
+
 // Decrements an IPv4 TTL with the header checksum updated in place.
 inline void ipv4_decrement_ttl(std::uint8_t* ip) noexcept {
   const std::uint16_t old_word = load_be16(ip + 8);

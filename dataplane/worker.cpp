@@ -54,7 +54,7 @@ std::uint16_t check_frame(rte_mbuf* m, DropReason* why) noexcept {
     }
     const std::uint32_t ihl = (ip[0] & 0x0fu) * 4u;
     ip_len = load_be16(ip + 2);
-    if (ihl < 20 || ip_len < ihl || ip_len > room || crypto::internet_checksum(ip, ihl) != 0) {
+    if (ihl < 20 || ip_len < ihl || ip_len > room || ihl > room || !ipv4_checksum_ok(ip, ihl)) {
       *why = DropReason::bad_ipv4_header;
       return 0;
     }

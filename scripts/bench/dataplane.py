@@ -98,7 +98,8 @@ def meshgw_config(workdir, prefix, pcap, variant):
         site = "198.51.100.0/24" if tunnels == 1 else f"10.{t >> 8}.{t & 255}.0/24"
         lines += ['[[tunnel]]', f'id = "t{t}"', f'egress = "gw-{t}"', f'next_hop = "{hop}"',
                   f'out_spi = {0x10000 + t}', f'out_key_file = "{out_key}"',
-                  f'in_spi = {0x20000 + t}', f'in_key_file = "{in_key}"', f'remote_sites = ["{site}"]']
+                  f'in_spi = {0x20000 + t}', f'in_key_file = "{in_key}"', f'remote_sites = ["{site}"]',
+                  'mtu = 1500']  # 1420-byte frames carry 1406-byte packets
     if tunnels == 1:
         lines += ['[[route]]', 'prefix = "198.51.100.0/24"', 'egress = "gw-0"']
     else:

@@ -9,7 +9,7 @@ build_secgw(workdir) copies /usr/share/dpdk/examples/ipsec-secgw (and
 ../common, which its Makefile includes) into workdir, patches the copy and
 builds it with make (pkg-config libdpdk), under nice -n 19. The patch is one
 hunk in port_init(): the example asks every port for RTE_ETH_RX_OFFLOAD_CHECKSUM
-(and for SCATTER / MULTI_SEGS when fragmentation or reassembly is on) and
+(and SCATTER / MULTI_SEGS with --reassemble or an MTU over the mbuf) and
 rte_exit()s when the device lacks it; net_pcap and net_null report no RX
 offloads, so it never starts on them. The copy masks the requested RX/TX
 offloads with dev_info.rx_offload_capa / tx_offload_capa instead. That is
@@ -49,27 +49,29 @@ ratio to legacy/aesni_gcm (compare_modes(), `secgw.py --compare`):
   lib  (-l, no-offload)  0.88    0.85    0.97    0.90     1.03    0.92
   cpu  (-l, cpu-crypto)  0.95    0.77    0.91    0.84     1.02    0.83
   legacy, crypto_aesni_mb 0.88   0.87    0.99    0.91     1.04    0.95
-Legacy/aesni_gcm is fastest or tied (within the ~10% run-to-run noise of
-this VM) everywhere and clearly fastest with 1000 SAs: librte_ipsec (-l)
-processes a burst in runs of consecutive packets of one SA, and with the
-destinations interleaved every run is one packet long, which costs the
-synchronous cpu-crypto path most. crypto_openssl was 2-3x slower and has no
-cpu-crypto. Event mode (--transfer-mode event) needs an event device; the
-software one (event_sw) needs a service core of its own, which two CPUs
-(main + worker) do not leave, so poll mode is used.
+Legacy/aesni_gcm is fastest or tied everywhere (single runs vary by 10-25%
+on this shared VM; two later comparisons agreed) and clearly fastest with
+1000 SAs at small frames: librte_ipsec (-l) processes a burst in runs of
+consecutive packets of one SA, and with the destinations interleaved every
+run is one packet long, which costs the synchronous cpu-crypto path most.
+crypto_openssl was 2-3x slower and has no cpu-crypto. Event mode
+(--transfer-mode event) needs an event device; the software one (event_sw)
+needs a service core of its own, which two CPUs (main + worker) do not
+leave, so poll mode is used.
 
 Before the first timed run of an (exe, pcap, sa_count, mode, cryptodev)
 combination run_secgw does a short run with port 1 as net_pcap writing to a
 file and port 0 playing the pcap once: every input packet must come out as
 IPv4 protocol 50 (ESP) 198.18.0.1 -> 198.18.0.2 with a configured SPI and a
-valid outer header checksum and (with python3-cryptography, Debian's
-python3-cryptography) decrypt with its SA's key and salt to one of the input
-packets (TTL and header checksum aside). Nothing in ipsec-secgw validates
-received IPv4 (or UDP) checksums, offloaded or in software.
+valid outer header checksum and (if python3-cryptography is installed)
+decrypt with its SA's key and salt to one of the input packets (TTL and
+header checksum aside). Nothing in ipsec-secgw validates received IPv4 (or
+UDP) checksums, offloaded or in software.
 
 Self-test: /usr/bin/python3 scripts/bench/secgw.py [--workdir DIR]
-[--seconds 3] [--compare [--reps 4]] prints Mpps for frames of 64/512/1420 bytes (sizes
-include the 4-byte FCS, so 60/508/1416 bytes in the pcap) with 1 and 1000 SAs.
+[--seconds 3] [--compare [--reps 4]] prints Mpps for frames of 64/512/1420
+bytes (sizes include the 4-byte FCS, so 60/508/1416 bytes in the pcap; 1024
+frames, UDP source ports 1024..2047) with 1 and 1000 SAs.
 """
 import argparse
 import hashlib
@@ -293,7 +295,13 @@ def _check_pcap_path(p):
 
 def run_secgw(exe, pcap, sa_count, seconds, file_prefix, cpu_list="0,1",
               mode=DEFAULT_MODE, cryptodev=DEFAULT_CRYPTODEV, verify=True):
-    """Outbound ESP packets per second ipsec-secgw sends on port 1 over `seconds`."""
+    """Outbound ESP packets per second ipsec-secgw sends on port 1 over
+    `seconds` (after WARMUP s), port 0 replaying `pcap` forever. sa_count
+    SP rules + SAs (see subnets()); cpu_list is "main,worker"; mode is a key
+    of MODES, cryptodev a --vdev name. verify=True first checks the output
+    really is ESP (verify_esp), once per combination. RuntimeError, with the
+    log tail, if the app does not start or sends nothing; the process is
+    always stopped (SIGINT, then SIGKILL after 10 s)."""
     pcap = os.path.abspath(pcap)
     _check_pcap_path(pcap)
     key = (os.path.realpath(exe), pcap, os.path.getmtime(pcap), sa_count, mode, cryptodev)

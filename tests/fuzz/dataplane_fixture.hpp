@@ -67,7 +67,7 @@ struct Fixture {
     t.in_spi = kInSpi;
     t.local = {kGwA, 4500};
     t.next_hop = {kGwB, 4500};
-    t.mtu = 1400;
+    t.mtu = 1500;
     t.remote_sites = {pfx("198.51.100.0/24"), pfx("fd00:2::/64")};
     plan.tunnels = {t};
     plan.relays = {{kRelaySpi, {0xc6120103, 4500}, kGwB}};
