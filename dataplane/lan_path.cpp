@@ -241,19 +241,13 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
   crypto::PacketView views[kBurst];
   crypto::EspStatus status[kBurst];
   rte_mbuf* group[kBurst];
-  bool done[kBurst] = {};
   std::uint16_t n_good = 0;
   rte_mbuf* good[kBurst];
   const PortRuntime& wan = ctx.ports[static_cast<std::size_t>(ctx.wan)];
-  for (std::uint16_t i = 0; i < n_go; ++i) {
-    if (done[i]) continue;
-    const std::uint32_t tun = tunnel[i];
-    std::uint16_t g = 0;
-    for (std::uint16_t j = i; j < n_go; ++j) {
-      if (done[j] || tunnel[j] != tun) continue;
-      done[j] = true;
-      group[g] = pkts[j];
-      views[g++] = view_after_ethernet(pkts[j]);
+  for_each_group(tunnel, n_go, [&](std::uint32_t tun, const std::uint16_t* members, std::uint16_t g) {
+    for (std::uint16_t k = 0; k < g; ++k) {
+      group[k] = pkts[members[k]];
+      views[k] = view_after_ethernet(group[k]);
     }
     const TunnelRuntime& tr = tunnels.tunnels[tun];
     tr.sa->encap_burst(*ctx.ws, views, g, status);
@@ -274,7 +268,7 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
     TunnelCounters& tc = ctx.counters->tunnels[tr.counter_slot];
     tc.tx_packets.add(sent);
     tc.tx_bytes.add(bytes);
-  }
+  });
   ctx.counters->encrypted.add(n_good);
   std::memcpy(pkts, good, n_good * sizeof(rte_mbuf*));
   std::memcpy(pkts + n_good, bad, n_bad * sizeof(rte_mbuf*));

@@ -7,6 +7,25 @@
 
 namespace meshgw::dataplane {
 
+// Calls fn(key, members, count) once per distinct key of keys[0..n), in the
+// order keys first appear; members are the indexes with that key, in order.
+// O(n * groups): a burst holds few distinct tunnels or SAs.
+template <class Key, class Fn>
+inline void for_each_group(const Key* keys, std::uint16_t n, Fn&& fn) noexcept {
+  bool done[kBurst] = {};
+  std::uint16_t members[kBurst];
+  for (std::uint16_t i = 0; i < n; ++i) {
+    if (done[i]) continue;
+    std::uint16_t g = 0;
+    for (std::uint16_t j = i; j < n; ++j) {
+      if (done[j] || !(keys[j] == keys[i])) continue;
+      done[j] = true;
+      members[g++] = j;
+    }
+    fn(keys[i], members, g);
+  }
+}
+
 inline void count_drop(WorkerContext& ctx, DropReason r) noexcept {
   ctx.counters->drops[static_cast<std::size_t>(r)].add();
 }

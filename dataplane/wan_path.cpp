@@ -97,18 +97,12 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
   crypto::PacketView views[kBurst];
   crypto::EspStatus status[kBurst];
   rte_mbuf* group[kBurst];
-  bool done[kBurst] = {};
   const PortRuntime& lan = ctx.ports[static_cast<std::size_t>(ctx.lan < 0 ? ctx.wan : ctx.lan)];
   std::uint16_t decrypted = 0;
-  for (std::uint16_t i = 0; i < n_dec; ++i) {
-    if (done[i]) continue;
-    const InboundRuntime* in = sa_of[i];
-    std::uint16_t g = 0;
-    for (std::uint16_t j = i; j < n_dec; ++j) {
-      if (done[j] || sa_of[j] != in) continue;
-      done[j] = true;
-      group[g] = to_decrypt[j];
-      views[g++] = esp[j];
+  for_each_group(sa_of, n_dec, [&](const InboundRuntime* in, const std::uint16_t* members, std::uint16_t g) {
+    for (std::uint16_t k = 0; k < g; ++k) {
+      group[k] = to_decrypt[members[k]];
+      views[k] = esp[members[k]];
     }
     in->sa->decap_burst(*ctx.ws, views, g, status);
     TunnelCounters& tc = ctx.counters->tunnels[in->counter_slot];
@@ -137,7 +131,7 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       good[n_good++] = group[k];
       ++decrypted;
     }
-  }
+  });
   ctx.counters->decrypted.add(decrypted);
   std::memcpy(pkts, good, n_good * sizeof(rte_mbuf*));
   std::memcpy(pkts + n_good, bad, n_bad * sizeof(rte_mbuf*));

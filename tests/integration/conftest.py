@@ -19,3 +19,11 @@ def tshark():
     if path is None:
         pytest.skip("tshark is not installed (scripts/setup.sh installs it)")
     return path
+
+
+@pytest.fixture(scope="session")
+def meshgw():
+    path = os.environ.get("MESHGW")
+    if not path or not os.path.exists(path):
+        pytest.fail("MESHGW must point at the built meshgw (run through meson test)")
+    return path

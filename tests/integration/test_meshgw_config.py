@@ -12,14 +12,6 @@ import pytest
 import meshgw_harness as h
 
 
-@pytest.fixture(scope="session")
-def meshgw():
-    path = os.environ.get("MESHGW")
-    if not path or not os.path.exists(path):
-        pytest.fail("MESHGW must point at the built meshgw (run through meson test)")
-    return path
-
-
 @pytest.fixture()
 def workdir(tmp_path, meshctl):
     h.keygen(meshctl, tmp_path / "ab.key")

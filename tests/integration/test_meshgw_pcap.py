@@ -15,14 +15,6 @@ from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, ICMPv6EchoReply, ICMPv6Ec
 import meshgw_harness as h
 
 
-@pytest.fixture(scope="session")
-def meshgw():
-    path = os.environ.get("MESHGW")
-    if not path or not os.path.exists(path):
-        pytest.fail("MESHGW must point at the built meshgw (run through meson test)")
-    return path
-
-
 @pytest.fixture()
 def keys(tmp_path, meshctl):
     ab = h.keygen(meshctl, tmp_path / "ab.key")
