@@ -164,7 +164,14 @@ void reload(const std::string& path, agent::GatewayConfig& current, dataplane::S
     agent::GatewayConfig fresh_keys = next;
     fresh_keys.key_files.clear();
     for (const auto& [spi, file] : next.key_files) {
-      if (!store.has_key(spi)) fresh_keys.key_files[spi] = file;
+      if (!store.has_key(spi)) {
+        fresh_keys.key_files[spi] = file;
+      } else if (const auto it = current.key_files.find(spi); it != current.key_files.end() && it->second != file) {
+        char text[16];
+        std::snprintf(text, sizeof text, "0x%08x", spi);
+        agent::log_warning(std::string("reload: SPI ") + text + " keeps its key; a new key needs a new SPI (" +
+                           file + " not read)");
+      }
     }
     agent::load_keys(fresh_keys, store);
     const auto errors = dp.apply(next.plan);
@@ -173,6 +180,7 @@ void reload(const std::string& path, agent::GatewayConfig& current, dataplane::S
       return;
     }
     current.plan = next.plan;
+    for (const auto& [spi, file] : fresh_keys.key_files) current.key_files[spi] = file;
     agent::log_info("reload: applied " + path + " (snapshot " +
                     std::to_string(dp.publisher().current()->version) + ")");
   } catch (const std::exception& e) {

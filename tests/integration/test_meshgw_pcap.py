@@ -5,8 +5,10 @@ turn back into the input; ESP from an independent encoder in, the site's
 packets out; relay by SPI; ARP, ICMP, NDP, TWAMP, PMTU and MSS clamping;
 and every packet accounted for in /v1/stats and /metrics."""
 import os
+import signal
 import struct
 import subprocess
+import time
 
 import pytest
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest,
@@ -377,3 +379,33 @@ def test_policy_class_picks_the_class_tunnel(meshgw, meshctl, tmp_path, keys):
         spi_of[pkt.payload.dport] = spi  # packets of different tunnels may leave in another order
     assert spi_of == {5004: 0x1002, 53: 0x1001, 443: 0x1002, 5005: 0x1002}
     assert {t["id"]: t["tx_packets"] for t in stats["tunnels"]} == {"a-b": 1, "a-b-rt": 3}
+
+
+def test_sighup_applies_a_new_plan_and_refuses_a_bad_one(meshgw, meshctl, tmp_path, keys):
+    cfg = h.base_config(tmp_path, h.prefix("reload"))
+    with h.Gateway(meshgw, tmp_path, cfg) as gw:
+        before = gw.stats()
+        assert [t["id"] for t in before["tunnels"]] == ["a-b"]
+        h.keygen(meshctl, tmp_path / "ac.key")
+        h.keygen(meshctl, tmp_path / "ca.key")
+        cfg["tunnel"].append({"id": "a-c", "egress": "gw-c", "next_hop": h.GW_C, "out_spi": 0x1003,
+                              "out_key_file": "ac.key", "in_spi": 0x2003, "in_key_file": "ca.key",
+                              "remote_sites": ["203.0.113.0/24"]})
+        cfg["route"].append({"prefix": "203.0.113.0/24", "egress": "gw-c"})
+        (tmp_path / "gw.toml").write_text(h.to_toml(cfg))
+        gw.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline and len(gw.stats()["tunnels"]) < 2:
+            time.sleep(0.05)
+        after = gw.stats()
+        assert sorted(t["id"] for t in after["tunnels"]) == ["a-b", "a-c"]
+        assert after["snapshot"]["version"] > before["snapshot"]["version"]
+        # A bad file changes nothing: the gateway keeps forwarding on what it has.
+        cfg["tunnel"][1]["mtu"] = 10
+        (tmp_path / "gw.toml").write_text(h.to_toml(cfg))
+        gw.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert gw.stats()["snapshot"]["version"] == after["snapshot"]["version"]
+        out = gw.stop()
+    assert "reload: applied" in out
+    assert "reload refused, still forwarding on the previous plan" in out and "mtu = 10" in out
