@@ -123,13 +123,9 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
                                 std::uint16_t n, Egress* egress, DropReason* reasons) noexcept {
   InnerInfo info[kBurst];
   std::uint32_t tunnel[kBurst];
-  rte_mbuf* bad[kBurst];
-  DropReason bad_reason[kBurst];
-  std::uint16_t n_bad = 0, n_ok = 0;
-  auto refuse = [&](rte_mbuf* m, DropReason r) {
-    bad[n_bad] = m;
-    bad_reason[n_bad++] = r;
-  };
+  StageOutput out;
+  std::uint16_t n_ok = 0;
+  auto refuse = [&out](rte_mbuf* m, DropReason r) { out.refuse(m, r); };
   const PolicyTable& policy = *snap.policy;
   const bool has_policy = policy.acl != nullptr;
   constexpr std::uint16_t kNoClass = 0xffff;  // no rule matched: the route's class
@@ -241,8 +237,6 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
   crypto::PacketView views[kBurst];
   crypto::EspStatus status[kBurst];
   rte_mbuf* group[kBurst];
-  std::uint16_t n_good = 0;
-  rte_mbuf* good[kBurst];
   const PortRuntime& wan = ctx.ports[static_cast<std::size_t>(ctx.wan)];
   for_each_group(tunnel, n_go, [&](std::uint32_t tun, const std::uint16_t* members, std::uint16_t g) {
     for (std::uint16_t k = 0; k < g; ++k) {
@@ -262,18 +256,14 @@ std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       store_be16(eth + 12, kEtherIpv4);
       ++sent;
       bytes += views[k].len;
-      egress[n_good] = {static_cast<std::uint16_t>(ctx.wan), false, tr.next_hop_ip, nullptr};
-      good[n_good++] = group[k];
+      out.accept(group[k], egress, {static_cast<std::uint16_t>(ctx.wan), false, tr.next_hop_ip, nullptr});
     }
     TunnelCounters& tc = ctx.counters->tunnels[tr.counter_slot];
     tc.tx_packets.add(sent);
     tc.tx_bytes.add(bytes);
   });
-  ctx.counters->encrypted.add(n_good);
-  std::memcpy(pkts, good, n_good * sizeof(rte_mbuf*));
-  std::memcpy(pkts + n_good, bad, n_bad * sizeof(rte_mbuf*));
-  for (std::uint16_t k = 0; k < n_bad; ++k) reasons[n_good + k] = bad_reason[k];
-  return n_good;
+  ctx.counters->encrypted.add(out.n_good);
+  return out.finish(pkts, reasons);
 }
 
 }  // namespace meshgw::dataplane

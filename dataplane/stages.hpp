@@ -26,6 +26,31 @@ inline void for_each_group(const Key* keys, std::uint16_t n, Fn&& fn) noexcept {
   }
 }
 
+// A stage's outcome, in the shape of its contract: good packets (with where
+// they go) in order, refused ones behind them with their reasons.
+struct StageOutput {
+  rte_mbuf* good[kBurst];
+  rte_mbuf* bad[kBurst];
+  DropReason why[kBurst];
+  std::uint16_t n_good = 0, n_bad = 0;
+
+  void refuse(rte_mbuf* m, DropReason r) noexcept {
+    bad[n_bad] = m;
+    why[n_bad++] = r;
+  }
+  void accept(rte_mbuf* m, Egress* egress, const Egress& e) noexcept {
+    egress[n_good] = e;
+    good[n_good++] = m;
+  }
+  // Writes the outcome back over the stage's input; returns the good count.
+  std::uint16_t finish(rte_mbuf** pkts, DropReason* reasons) const noexcept {
+    std::memcpy(pkts, good, n_good * sizeof(rte_mbuf*));
+    std::memcpy(pkts + n_good, bad, n_bad * sizeof(rte_mbuf*));
+    std::memcpy(reasons + n_good, why, n_bad * sizeof(DropReason));
+    return n_good;
+  }
+};
+
 inline void count_drop(WorkerContext& ctx, DropReason r) noexcept {
   ctx.counters->drops[static_cast<std::size_t>(r)].add();
 }

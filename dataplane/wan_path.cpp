@@ -36,14 +36,8 @@ bool source_allowed(const TunnelTable& tunnels, const InboundRuntime& in, const 
 
 std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts,
                                 std::uint16_t n, Egress* egress, DropReason* reasons) noexcept {
-  rte_mbuf* good[kBurst];
-  rte_mbuf* bad[kBurst];
-  DropReason bad_reason[kBurst];
-  std::uint16_t n_good = 0, n_bad = 0;
-  auto refuse = [&](rte_mbuf* m, DropReason r) {
-    bad[n_bad] = m;
-    bad_reason[n_bad++] = r;
-  };
+  StageOutput out;
+  auto refuse = [&out](rte_mbuf* m, DropReason r) { out.refuse(m, r); };
   const TunnelTable& tunnels = *snap.tunnels;
   const RelayTable& relays = *snap.relays;
   const PortRuntime& wan = ctx.ports[static_cast<std::size_t>(ctx.wan)];
@@ -77,8 +71,7 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       } else {
         rewrite_for_relay(ip, wan.address.ipv4, *r);
         std::memcpy(mbuf_bytes(m) + 6, wan.mac.data(), 6);
-        egress[n_good] = {static_cast<std::uint16_t>(ctx.wan), false, r->next_hop_ip, nullptr};
-        good[n_good++] = m;
+        out.accept(m, egress, {static_cast<std::uint16_t>(ctx.wan), false, r->next_hop_ip, nullptr});
         ctx.counters->relayed.add();
       }
       continue;
@@ -126,17 +119,13 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       store_be16(eth + 12, v6 ? kEtherIpv6 : kEtherIpv4);
       tc.rx_packets.add();
       tc.rx_bytes.add(views[k].len);
-      egress[n_good] = {static_cast<std::uint16_t>(ctx.lan), v6, v6 ? 0 : load_be32(ip + 16),
-                        v6 ? ip + 24 : nullptr};
-      good[n_good++] = group[k];
+      out.accept(group[k], egress,
+                 {static_cast<std::uint16_t>(ctx.lan), v6, v6 ? 0 : load_be32(ip + 16), v6 ? ip + 24 : nullptr});
       ++decrypted;
     }
   });
   ctx.counters->decrypted.add(decrypted);
-  std::memcpy(pkts, good, n_good * sizeof(rte_mbuf*));
-  std::memcpy(pkts + n_good, bad, n_bad * sizeof(rte_mbuf*));
-  for (std::uint16_t k = 0; k < n_bad; ++k) reasons[n_good + k] = bad_reason[k];
-  return n_good;
+  return out.finish(pkts, reasons);
 }
 
 }  // namespace meshgw::dataplane
