@@ -61,8 +61,13 @@ inline void drop(WorkerContext& ctx, rte_mbuf* m, DropReason r) noexcept {
 }
 
 // Queues a complete frame for TX on a port (flushed at the end of the poll).
-void tx_enqueue(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept;
+// Inline: it runs once per forwarded packet.
 void tx_flush(WorkerContext& ctx) noexcept;
+inline void tx_enqueue(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept {
+  TxBuffer& b = ctx.tx[port];
+  if (b.count == sizeof b.pkts / sizeof b.pkts[0]) [[unlikely]] tx_flush(ctx);
+  b.pkts[b.count++] = m;
+}
 
 // Writes the destination MAC of an Ethernet frame for its next hop and
 // queues it, or parks it until ARP resolves the next hop.

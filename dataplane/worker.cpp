@@ -9,12 +9,6 @@
 
 namespace meshgw::dataplane {
 
-void tx_enqueue(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept {
-  TxBuffer& b = ctx.tx[port];
-  if (b.count == sizeof b.pkts / sizeof b.pkts[0]) tx_flush(ctx);
-  b.pkts[b.count++] = m;
-}
-
 void tx_flush(WorkerContext& ctx) noexcept {
   for (std::uint16_t p = 0; p < ctx.ports.size(); ++p) {
     TxBuffer& b = ctx.tx[p];
@@ -33,7 +27,7 @@ void tx_flush(WorkerContext& ctx) noexcept {
   }
 }
 
-std::uint16_t check_frame(rte_mbuf* m, DropReason* why) noexcept {
+[[gnu::always_inline]] inline std::uint16_t check_frame_inline(rte_mbuf* m, DropReason* why) noexcept {
   if (m->nb_segs != 1) {
     *why = DropReason::multi_segment;
     return 0;
@@ -76,6 +70,8 @@ std::uint16_t check_frame(rte_mbuf* m, DropReason* why) noexcept {
   return type;
 }
 
+std::uint16_t check_frame(rte_mbuf* m, DropReason* why) noexcept { return check_frame_inline(m, why); }
+
 namespace {
 
 bool is_our_mac_or_group(const WorkerContext& ctx, std::uint16_t port, const std::uint8_t* dst) noexcept {
@@ -90,7 +86,7 @@ std::uint16_t take_local(WorkerContext& ctx, std::uint16_t port, rte_mbuf** pkts
   for (std::uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     DropReason why{};
-    const std::uint16_t type = check_frame(m, &why);
+    const std::uint16_t type = check_frame_inline(m, &why);
     if (type == 0) {
       drop(ctx, m, why);
       continue;
