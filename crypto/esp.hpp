@@ -2,9 +2,9 @@
 // ESP (RFC 4303) tunnel mode with AES-256-GCM (RFC 4106), UDP-encapsulated as
 // in RFC 3948, over an IPv4 underlay. Encap and decap work in place on a byte
 // buffer with headroom and tailroom (an mbuf's data area), no copies, no
-// allocation, no exceptions: the data plane calls them per packet.
+// allocation, no exceptions: the data plane calls them per burst.
 //
-// Wire layout produced by OutboundSa::encap (offsets in bytes):
+// Wire layout produced by OutboundSa::encap_burst (offsets in bytes):
 //   0 IPv4 (20, DF, TOS copied from the inner packet)   20 UDP 4500 (8, checksum 0)
 //   28 SPI (4)  32 sequence number low 32 bits (4)  36 IV = 64-bit sequence (8)
 //   44 inner IPv4/IPv6 packet | padding 1,2,3.. | pad length | next header | ICV (16)
