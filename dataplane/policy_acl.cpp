@@ -109,6 +109,13 @@ rte_acl_ctx* build(const char* family, const rte_acl_config& cfg, std::uint32_t 
   if (ctx == nullptr) throw std::runtime_error(std::string("rte_acl_create: ") + rte_strerror(rte_errno));
   int rc = rte_acl_add_rules(ctx, reinterpret_cast<const rte_acl_rule*>(rules.data()), count);
   if (rc == 0) rc = rte_acl_build(ctx, &cfg);
+  // The widest classify method the CPU and the EAL's SIMD limit allow
+  // (rte_acl's default stops at AVX2); the others are kept on failure.
+  if (rc == 0) {
+    for (auto alg : {RTE_ACL_CLASSIFY_AVX512X32, RTE_ACL_CLASSIFY_AVX512X16, RTE_ACL_CLASSIFY_AVX2}) {
+      if (rte_acl_set_ctx_classify(ctx, alg) == 0) break;
+    }
+  }
   if (rc != 0) {
     rte_acl_free(ctx);
     throw std::runtime_error(std::string("rte_acl build of the ") + family + " policy: " + rte_strerror(-rc));
