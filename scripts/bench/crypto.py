@@ -52,6 +52,7 @@ def run_crypto_perf(op, sizes, ops, reps):
                "--buffer-sz", ",".join(str(s) for s in sizes), "--burst-sz", "32",
                "--total-ops", str(ops), "--silent"]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        shutil.rmtree(f"/var/run/dpdk/meshgw-bench-{os.getpid()}", ignore_errors=True)
         if r.returncode != 0:
             sys.stderr.write(r.stdout[-2000:] + r.stderr[-2000:])
             raise SystemExit("dpdk-test-crypto-perf failed")

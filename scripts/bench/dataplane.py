@@ -142,6 +142,7 @@ def run_process(cmd, prefix, seconds, tx_port=1, stats=None, cwd=None):
             proc.kill()
             proc.wait()
         log.close()
+        shutil.rmtree(os.path.join("/var/run/dpdk", prefix), ignore_errors=True)
 
 
 def meshgw_run(meshgw, config, prefix, seconds, swap_rate=0):

@@ -36,6 +36,7 @@ cleanup() {
     kill -KILL "$p" 2>/dev/null
   done
   for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_ha" "$ns_hb" "$ns_ul"; do ip netns del "$ns" 2>/dev/null; done
+  rm -rf /var/run/dpdk/"$tag"-gw-*  # the EAL's runtime directories
   if [[ -n "${MESHGW_KEEP:-}" ]]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT

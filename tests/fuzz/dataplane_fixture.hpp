@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <cstring>
 #include <memory>
 
@@ -51,6 +52,13 @@ struct Fixture {
     const char* args[] = {"fuzz", "--no-huge", "-m", "256", "--no-shconf", "--no-pci", "--no-telemetry",
                           "-l", "0", "--log-level", "*:error", "--file-prefix", prefix.c_str()};
     if (rte_eal_init(13, const_cast<char**>(args)) < 0) std::abort();
+    // libFuzzer ends with exit(): remove the EAL's runtime directory then.
+    static std::string runtime_dir = "/var/run/dpdk/" + prefix;
+    std::atexit([] {
+      rte_eal_cleanup();
+      std::error_code ec;
+      std::filesystem::remove_all(runtime_dir, ec);
+    });
     pool = rte_pktmbuf_pool_create("fuzz", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     store = std::make_unique<SaStore>(crypto::Backend::ipsec_mb, 1024);
     for (std::uint32_t spi : {kOutSpi, kInSpi}) store->add_key(spi, fuzz_key(spi));

@@ -7,6 +7,7 @@ WAN side, so what meshgw decrypts was not made by our own code."""
 import itertools
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -208,6 +209,10 @@ class Gateway:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        # The EAL leaves its runtime directory behind; so would a crash.
+        args = self.cfg["eal"]["args"]
+        if "--file-prefix" in args:
+            shutil.rmtree(os.path.join("/var/run/dpdk", args[args.index("--file-prefix") + 1]), ignore_errors=True)
 
 
 def prefix(tag):

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -317,6 +318,8 @@ int main() {
                 static_cast<unsigned long long>(via[0]), static_cast<unsigned long long>(via[1]));
   }
   rte_eal_cleanup();
+  std::error_code ec;
+  std::filesystem::remove_all("/var/run/dpdk/" + prefix_arg, ec);  // the EAL leaves it behind
   if (status == 0) std::puts("swap stress: OK");
   return status;
 }

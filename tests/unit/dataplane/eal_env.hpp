@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,11 @@ class EalEnvironment : public ::testing::Environment {
     for (auto& a : args) argv.push_back(a.data());
     ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0) << "EAL init failed";
   }
-  void TearDown() override { rte_eal_cleanup(); }
+  void TearDown() override {
+    rte_eal_cleanup();
+    std::error_code ec;  // the EAL leaves its runtime directory behind
+    std::filesystem::remove_all("/var/run/dpdk/mgwtest" + std::to_string(getpid()), ec);
+  }
 
  private:
   std::vector<std::string> extra_;
