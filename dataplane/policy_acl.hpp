@@ -52,8 +52,6 @@ class PolicyAcl {
   void classify4(const AclKey4* const* keys, std::uint32_t* results, unsigned n) const noexcept;
   void classify6(const AclKey6* const* keys, std::uint32_t* results, unsigned n) const noexcept;
 
-  bool empty() const noexcept { return v4_ == nullptr && v6_ == nullptr; }
-  std::size_t acl_rules() const noexcept { return acl_rules_; }
   // Memory of the built tries (rte_acl's own accounting).
   std::size_t bytes() const noexcept;
 

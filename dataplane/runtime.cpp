@@ -263,11 +263,6 @@ void Dataplane::republish() {
   publisher_.publish(compiler_.with_new_destinations(*publisher_.current()));
 }
 
-void Dataplane::set_neighbour(std::uint16_t port, std::uint32_t ipv4, const MacAddress& mac) {
-  neighbours_v4_[{port, ipv4}] = mac;
-  publish_neighbours();
-}
-
 void Dataplane::publish_neighbours() {
   auto table = std::make_shared<NeighbourTable>();
   table->v4.resize(ports_.size());

@@ -87,8 +87,6 @@ class Dataplane {
   // Publishes the current snapshot again with a fresh destination map (the
   // cost of a path switch; benchmarks).
   void republish();
-  // Publishes a snapshot with new neighbours only (tests, static entries).
-  void set_neighbour(std::uint16_t port, std::uint32_t ipv4, const MacAddress& mac);
 
  private:
   void setup_port(std::size_t index, const PortSettings& p);

@@ -1,23 +1,15 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "sa_store.hpp"
 
-#include <cstdio>
+#include "routing/forwarding_plan.hpp"
+
 #include <stdexcept>
 
 namespace meshgw::dataplane {
 
 namespace {
 
-std::string spi_text(std::uint32_t spi) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", spi);
-  return buf;
-}
-
-std::string ip_text(std::uint32_t ip) {
-  return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." +
-         std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255);
-}
+using routing::spi_text;
 
 bool same(const crypto::UdpTunnelEndpoints& a, const crypto::UdpTunnelEndpoints& b) {
   return a.src_ip == b.src_ip && a.dst_ip == b.dst_ip && a.src_port == b.src_port &&
@@ -47,8 +39,8 @@ std::shared_ptr<crypto::OutboundSa> SaStore::outbound(std::uint32_t spi,
                                                       std::string* error) {
   if (const auto it = outbound_.find(spi); it != outbound_.end()) {
     if (same(it->second.outer, outer)) return it->second.sa;
-    *error = "out_spi " + spi_text(spi) + " is bound to " + ip_text(it->second.outer.src_ip) + " -> " +
-             ip_text(it->second.outer.dst_ip) + "; a tunnel on another next hop needs new SPIs";
+    *error = "out_spi " + spi_text(spi) + " is bound to " + routing::ipv4_text(it->second.outer.src_ip) + " -> " +
+             routing::ipv4_text(it->second.outer.dst_ip) + "; a tunnel on another next hop needs new SPIs";
     return nullptr;
   }
   const auto key = keys_.find(spi);

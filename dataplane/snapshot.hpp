@@ -51,7 +51,6 @@ class RouteTable {
 
   const std::vector<std::string>& egresses() const noexcept { return egresses_; }
   const std::vector<std::string>& classes() const noexcept { return classes_; }
-  std::size_t route_count() const noexcept { return route_count_; }
   std::size_t bytes() const noexcept { return bytes_; }
 
  private:
@@ -62,7 +61,6 @@ class RouteTable {
   std::vector<Target> targets_;
   std::vector<std::string> egresses_;
   std::vector<std::string> classes_;
-  std::size_t route_count_ = 0;
   std::size_t bytes_ = 0;
 };
 

@@ -167,7 +167,6 @@ std::shared_ptr<const RouteTable> SnapshotCompiler::build_routes(const routing::
     }
   }
   table->classes_ = classes;
-  table->route_count_ = plan.routes.size();
   const std::size_t nh6_bytes = size6 == RTE_FIB6_TRIE_2B ? 2 : 4;
   table->bytes_ = (v4_routes != 0 ? (std::size_t{1} << 24) * nh_bytes + c4.dir24_8.num_tbl8 * 256 * nh_bytes : 0) +
                   (v6_routes != 0 ? (std::size_t{1} << 24) * nh6_bytes + c6.trie.num_tbl8 * 256 * nh6_bytes : 0) +

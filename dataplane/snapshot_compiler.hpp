@@ -58,7 +58,6 @@ class SnapshotCompiler {
 
   // Tunnel id -> the slot its counters use in every worker.
   const std::map<std::string, std::uint16_t>& tunnel_slots() const noexcept { return slots_; }
-  const routing::ForwardingPlan* last_plan() const noexcept { return has_last_ ? &last_plan_ : nullptr; }
 
  private:
   std::shared_ptr<const RouteTable> build_routes(const routing::ForwardingPlan& plan,

@@ -98,8 +98,5 @@ bool send_too_big(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m, std::uint
 // count.
 std::uint16_t take_local(WorkerContext& ctx, std::uint16_t port, rte_mbuf** pkts, std::uint16_t n) noexcept;
 
-// Ethernet + IP checks shared by both directions. Returns the ethertype
-// (IPv4 or IPv6) with the frame trimmed to the IP length, or 0 with *why.
-std::uint16_t check_frame(rte_mbuf* m, DropReason* why) noexcept;
 
 }  // namespace meshgw::dataplane

@@ -48,11 +48,7 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
   rte_mbuf* to_decrypt[kBurst];
   std::uint16_t n_dec = 0;
   for (std::uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = pkts[i];
-    if ((mbuf_bytes(m)[kEthBytes] >> 4) == 6) {
-      refuse(m, DropReason::outer_ipv6);
-      continue;
-    }
+    rte_mbuf* m = pkts[i];  // IPv4: take_local drops IPv6 on the WAN as outer_ipv6
     crypto::PacketView v = view_after_ethernet(m);
     crypto::OuterUdpInfo outer;
     const crypto::EspStatus st = crypto::parse_outer_udp_ipv4(v, outer);

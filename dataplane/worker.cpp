@@ -27,7 +27,12 @@ void tx_flush(WorkerContext& ctx) noexcept {
   }
 }
 
-[[gnu::always_inline]] inline std::uint16_t check_frame_inline(rte_mbuf* m, DropReason* why) noexcept {
+namespace {
+
+// Ethernet + IP checks shared by both directions. Returns the ethertype
+// (IPv4, IPv6 or ARP) with the frame trimmed to the IP length, or 0 with
+// *why. Inlined into the receive split: it runs once per packet.
+[[gnu::always_inline]] inline std::uint16_t check_frame(rte_mbuf* m, DropReason* why) noexcept {
   if (m->nb_segs != 1) {
     *why = DropReason::multi_segment;
     return 0;
@@ -70,10 +75,6 @@ void tx_flush(WorkerContext& ctx) noexcept {
   return type;
 }
 
-std::uint16_t check_frame(rte_mbuf* m, DropReason* why) noexcept { return check_frame_inline(m, why); }
-
-namespace {
-
 bool is_our_mac_or_group(const WorkerContext& ctx, std::uint16_t port, const std::uint8_t* dst) noexcept {
   return (dst[0] & 1) != 0 || std::memcmp(dst, ctx.ports[port].mac.data(), 6) == 0;
 }
@@ -86,7 +87,7 @@ std::uint16_t take_local(WorkerContext& ctx, std::uint16_t port, rte_mbuf** pkts
   for (std::uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     DropReason why{};
-    const std::uint16_t type = check_frame_inline(m, &why);
+    const std::uint16_t type = check_frame(m, &why);
     if (type == 0) {
       drop(ctx, m, why);
       continue;

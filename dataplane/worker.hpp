@@ -71,7 +71,6 @@ struct PendingNeighbours {
   };
   Entry entries[kSize];
   unsigned count = 0;
-  const NeighbourTable* checked_against = nullptr;
   // Last ARP requests sent, so a burst of misses sends one request.
   struct Asked {
     std::uint32_t ip;

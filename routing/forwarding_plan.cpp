@@ -30,13 +30,18 @@ std::vector<std::string> traffic_classes(const ForwardingPlan& plan) {
   return out;
 }
 
-namespace {
-
 std::string spi_text(std::uint32_t spi) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%08x", spi);
   return buf;
 }
+
+std::string ipv4_text(std::uint32_t ip) {
+  return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." +
+         std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255);
+}
+
+namespace {
 
 class Checker {
  public:

@@ -25,6 +25,11 @@
 
 namespace meshgw::routing {
 
+// "0x00001001": how messages everywhere name an SPI.
+std::string spi_text(std::uint32_t spi);
+// Dotted quad of a host-order IPv4 address.
+std::string ipv4_text(std::uint32_t ip);
+
 // An underlay IPv4 address and UDP port, host byte order.
 struct UnderlayEndpoint {
   std::uint32_t ip = 0;

@@ -552,9 +552,7 @@ void load_keys(const GatewayConfig& config, dataplane::SaStore& store) {
     try {
       keymat = common::read_hex_secret(file, 36);
     } catch (const std::exception& e) {
-      char spi_text[16];
-      std::snprintf(spi_text, sizeof spi_text, "0x%08x", spi);
-      throw ConfigError(config.source + ": key for SPI " + spi_text + ": " + e.what());
+      throw ConfigError(config.source + ": key for SPI " + routing::spi_text(spi) + ": " + e.what());
     }
     crypto::SaKeyMaterial keys;
     std::memcpy(keys.key.data(), keymat.data(), 32);

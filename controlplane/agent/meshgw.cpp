@@ -167,9 +167,7 @@ void reload(const std::string& path, agent::GatewayConfig& current, dataplane::S
       if (!store.has_key(spi)) {
         fresh_keys.key_files[spi] = file;
       } else if (const auto it = current.key_files.find(spi); it != current.key_files.end() && it->second != file) {
-        char text[16];
-        std::snprintf(text, sizeof text, "0x%08x", spi);
-        agent::log_warning(std::string("reload: SPI ") + text + " keeps its key; a new key needs a new SPI (" +
+        agent::log_warning("reload: SPI " + routing::spi_text(spi) + " keeps its key; a new key needs a new SPI (" +
                            file + " not read)");
       }
     }
@@ -200,7 +198,6 @@ int run(const Options& opt) {
     return 0;
   }
   dataplane::init_eal(dataplane::eal_arguments(cfg.dataplane, cfg.eal_args, cfg.main_cpu, cfg.worker_cpus));
-  int status = 0;
   {
     dataplane::Dataplane dp(cfg.dataplane, store);
     if (const auto errors = dp.apply(cfg.plan); !errors.empty()) {
@@ -256,7 +253,7 @@ int run(const Options& opt) {
               << std::flush;
   }
   rte_eal_cleanup();
-  return status;
+  return 0;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "controlplane/common/pcap_file.hpp"
 #include "controlplane/common/secret_file.hpp"
 #include "crypto/esp.hpp"
+#include "routing/forwarding_plan.hpp"
 
 namespace meshgw::cli {
 
@@ -95,16 +96,8 @@ void put_ethernet(std::uint8_t* eth, bool ipv6) {
   eth[13] = ipv6 ? 0xdd : 0x00;
 }
 
-std::string ip_text(std::uint32_t ip) {
-  return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." +
-         std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255);
-}
-
-std::string spi_text(std::uint32_t spi) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", spi);
-  return buf;
-}
+using routing::spi_text;
+std::string ip_text(std::uint32_t ip) { return routing::ipv4_text(ip); }
 
 crypto::SaKeyMaterial load_keys(const std::string& path) {
   std::vector<std::uint8_t> keymat = common::read_hex_secret(path, kKeymatBytes);

@@ -5,12 +5,16 @@ import shutil
 import pytest
 
 
+def built_program(variable, name):
+    path = os.environ.get(variable)
+    if not path or not os.path.exists(path):
+        pytest.fail(f"{variable} must point at the built {name} (run through meson test)")
+    return path
+
+
 @pytest.fixture(scope="session")
 def meshctl():
-    path = os.environ.get("MESHCTL")
-    if not path or not os.path.exists(path):
-        pytest.fail("MESHCTL must point at the built meshctl (run through meson test)")
-    return path
+    return built_program("MESHCTL", "meshctl")
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +27,4 @@ def tshark():
 
 @pytest.fixture(scope="session")
 def meshgw():
-    path = os.environ.get("MESHGW")
-    if not path or not os.path.exists(path):
-        pytest.fail("MESHGW must point at the built meshgw (run through meson test)")
-    return path
+    return built_program("MESHGW", "meshgw")
