@@ -20,6 +20,14 @@ class SecretFileError : public std::runtime_error {
 // starts a comment line) and returns exactly expected_bytes bytes.
 std::vector<std::uint8_t> read_hex_secret(const std::string& path, std::size_t expected_bytes);
 
+// Reads a whole secret file (PEM key, token) of at most max_bytes, with the
+// same mode checks. The caller wipes the result when done.
+std::string read_secret_text(const std::string& path, std::size_t max_bytes);
+
+// Writes text to a file with mode 0600, fsynced. replace = false refuses an
+// existing file; true replaces it atomically (rename).
+void write_secret_text(const std::string& path, const std::string& text, bool replace);
+
 // Writes bytes as hex to a new file with mode 0600; refuses to overwrite.
 void write_hex_secret(const std::string& path, const std::vector<std::uint8_t>& bytes,
                       const std::string& comment);

@@ -129,7 +129,7 @@ def test_key_file_readable_by_others_is_refused_and_never_printed(meshgw, workdi
     os.chmod(workdir / "ab.key", 0o644)
     r = check(meshgw, workdir, h.base_config(workdir, h.prefix("perm")))
     assert r.returncode == 1
-    assert "ab.key: key file has mode 0644; group and others must have no access" in r.stderr, r.stderr
+    assert "ab.key: secret file has mode 0644; group and others must have no access" in r.stderr, r.stderr
     secret = "".join(l.strip() for l in open(workdir / "ab.key") if not l.startswith("#"))
     assert secret not in r.stderr and secret[:16] not in r.stderr
 
