@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// MeshState: beacons bring a gateway up and fill its links; forged, replayed,
+// stale, unknown and revoked beacons change nothing; missed beacons mark it
+// down; deltas resume from a version, or ask for a snapshot when too old or
+// from another epoch; measurements are coalesced into one delta.
+#include "controlplane/controller/mesh_state.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace meshgw::controller;
+using namespace meshgw::api;
+
+namespace {
+
+constexpr std::uint64_t kNowMs = 1'800'000'000'000;
+
+GatewayRecord record(const std::string& id, std::uint8_t key_byte) {
+  GatewayRecord g;
+  g.id = id;
+  g.beacon_key = std::vector<std::uint8_t>(32, key_byte);
+  return g;
+}
+
+std::vector<std::uint8_t> beacon(const std::string& id, std::uint64_t seq, std::uint8_t key_byte,
+                                 std::uint64_t sent_ms = kNowMs, std::uint32_t rtt = 1000, std::uint16_t load = 100) {
+  Beacon b;
+  b.gateway_id = id;
+  b.sequence = seq;
+  b.sent_ms = sent_ms;
+  b.load_permille = load;
+  b.neighbours = {{id == "gw-1" ? "gw-2" : "gw-1", rtt, 10, 0}, {"gw-unknown", 5, 5, 5}};
+  return encode_beacon(b, std::vector<std::uint8_t>(32, key_byte));
+}
+
+struct Fixture : ::testing::Test {
+  MeshState state{"epoch-a", 8};
+  void SetUp() override {
+    state.upsert_gateway(record("gw-1", 1));
+    state.upsert_gateway(record("gw-2", 2));
+  }
+};
+
+TEST_F(Fixture, BeaconBringsUpAndMeasures) {
+  const std::uint64_t v0 = state.version();
+  const BeaconResult r = state.ingest(beacon("gw-1", 1, 1), kNowMs, 30'000);
+  EXPECT_EQ(r.outcome, BeaconOutcome::accepted);
+  EXPECT_EQ(r.new_status, GatewayStatus::up);
+  EXPECT_EQ(state.version(), v0 + 1);
+  EXPECT_EQ(state.gateway("gw-1")->record.status, GatewayStatus::up);
+  const auto links = state.links_json();
+  ASSERT_EQ(links.size(), 1u);  // the link to an unknown gateway is ignored
+  EXPECT_EQ(links[0]["from"], "gw-1");
+  EXPECT_EQ(links[0]["rtt_us"], 1000);
+  // A second beacon of an up gateway makes no delta until measurements flush.
+  EXPECT_EQ(state.ingest(beacon("gw-1", 2, 1, kNowMs, 2000), kNowMs, 30'000).new_status, std::nullopt);
+  EXPECT_EQ(state.version(), v0 + 1);
+  EXPECT_TRUE(state.flush_measurements());
+  EXPECT_EQ(state.version(), v0 + 2);
+  EXPECT_FALSE(state.flush_measurements());
+  const auto d = state.deltas_since("epoch-a", v0 + 1);
+  ASSERT_TRUE(d && d->size() == 1);
+  EXPECT_EQ((*d)[0]["op"], "measurements");
+  EXPECT_EQ((*d)[0]["links"][0]["rtt_us"], 2000);
+}
+
+TEST_F(Fixture, RefusedBeaconsChangeNothing) {
+  ASSERT_EQ(state.ingest(beacon("gw-1", 5, 1), kNowMs, 30'000).outcome, BeaconOutcome::accepted);
+  const std::uint64_t v = state.version();
+  EXPECT_EQ(state.ingest(beacon("gw-1", 6, 9), kNowMs, 30'000).outcome, BeaconOutcome::bad_tag);
+  EXPECT_EQ(state.ingest(beacon("gw-1", 5, 1), kNowMs, 30'000).outcome, BeaconOutcome::replayed);
+  EXPECT_EQ(state.ingest(beacon("gw-1", 7, 1, kNowMs - 60'000), kNowMs, 30'000).outcome, BeaconOutcome::stale);
+  EXPECT_EQ(state.ingest(beacon("gw-9", 1, 1), kNowMs, 30'000).outcome, BeaconOutcome::unknown_gateway);
+  std::vector<std::uint8_t> junk = {1, 2, 3};
+  EXPECT_EQ(state.ingest(junk, kNowMs, 30'000).outcome, BeaconOutcome::truncated);
+  // A forged beacon must not move the replay state: the real next one passes.
+  EXPECT_EQ(state.ingest(beacon("gw-1", 6, 1), kNowMs, 30'000).outcome, BeaconOutcome::accepted);
+  EXPECT_EQ(state.version(), v);
+  GatewayRecord revoked = record("gw-2", 2);
+  revoked.status = GatewayStatus::revoked;
+  revoked.cert_serial = "abc";
+  state.upsert_gateway(revoked);
+  EXPECT_TRUE(state.is_revoked_serial("abc"));
+  EXPECT_EQ(state.ingest(beacon("gw-2", 1, 2), kNowMs, 30'000).outcome, BeaconOutcome::revoked_gateway);
+}
+
+TEST_F(Fixture, MissedBeaconsMarkDown) {
+  state.ingest(beacon("gw-1", 1, 1), kNowMs, 30'000);
+  EXPECT_TRUE(state.expire(kNowMs + 3'000, 3'000).empty());
+  const auto down = state.expire(kNowMs + 3'001, 3'000);
+  ASSERT_EQ(down, std::vector<std::string>{"gw-1"});
+  EXPECT_EQ(state.gateway("gw-1")->record.status, GatewayStatus::down);
+  EXPECT_TRUE(state.expire(kNowMs + 10'000, 3'000).empty());  // announced once
+  EXPECT_EQ(state.ingest(beacon("gw-1", 2, 1, kNowMs + 10'000), kNowMs + 10'000, 30'000).new_status, GatewayStatus::up);
+}
+
+TEST_F(Fixture, DeltasResumeOrAskForASnapshot) {
+  const std::uint64_t v = state.version();
+  EXPECT_EQ(state.deltas_since("epoch-a", v)->size(), 0u);
+  EXPECT_EQ(state.deltas_since("epoch-a", v - 1)->size(), 1u);
+  EXPECT_FALSE(state.deltas_since("epoch-b", v));      // another history
+  EXPECT_FALSE(state.deltas_since("epoch-a", v + 1));  // ahead of us: restarted controller
+  for (int i = 0; i < 10; ++i) state.upsert_gateway(record("gw-x" + std::to_string(i), 3));
+  EXPECT_FALSE(state.deltas_since("epoch-a", v));  // the log (8) no longer reaches back
+  EXPECT_EQ(state.deltas_since("epoch-a", state.version() - 8)->size(), 8u);
+  const auto snap = state.snapshot_json();
+  EXPECT_EQ(snap["version"], state.version());
+  EXPECT_EQ(snap["epoch"], "epoch-a");
+  EXPECT_EQ(snap["gateways"].size(), 12u);
+  state.remove_gateway("gw-x0");
+  EXPECT_EQ(state.deltas_since("epoch-a", state.version() - 1)->at(0)["op"], "gateway_removed");
+}
+
+}  // namespace
