@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "controlplane/common/toml_reader.hpp"
 #include "dataplane/settings.hpp"
 #include "routing/forwarding_plan.hpp"
 
@@ -25,10 +26,7 @@ class SaStore;
 
 namespace meshgw::agent {
 
-class ConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using ConfigError = common::ConfigError;
 
 struct StatsListen {
   std::string address = "127.0.0.1";

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// One-line log records on stderr: "meshgw[pid] LEVEL: message". Messages
-// never carry key material (callers pass SPIs and file names, never keys).
-// Threads: any control thread (each record is one write).
+// meshgw logs through common/log ("meshgw[pid] LEVEL: message").
 #pragma once
 
-#include <string>
+#include "controlplane/common/log.hpp"
 
 namespace meshgw::agent {
 
-void log_info(const std::string& message);
-void log_warning(const std::string& message);
-void log_error(const std::string& message);
+using common::log_error;
+using common::log_info;
+using common::log_warning;
 
 }  // namespace meshgw::agent

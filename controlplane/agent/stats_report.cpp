@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "stats_report.hpp"
 
+#include "controlplane/common/metric_family.hpp"
+
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
@@ -27,77 +29,61 @@ constexpr EventInfo kEvents[] = {
 #undef MESHGW_X
 };
 
-prometheus::MetricFamily family(std::string name, std::string help, prometheus::MetricType type) {
-  prometheus::MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
-}
-
-void add(prometheus::MetricFamily& f, double value, std::vector<prometheus::ClientMetric::Label> labels = {}) {
-  prometheus::ClientMetric m;
-  m.label = std::move(labels);
-  if (f.type == prometheus::MetricType::Gauge) {
-    m.gauge.value = value;
-  } else {
-    m.counter.value = value;
-  }
-  f.metric.push_back(std::move(m));
-}
+using common::add_sample;
+using common::metric_family;
 
 std::string metrics_text(const DataplaneStats& s) {
   using prometheus::MetricType;
   std::vector<prometheus::MetricFamily> out;
   const char* port_fields[] = {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes"};
   for (int k = 0; k < 4; ++k) {
-    auto f = family(std::string("meshgw_port_") + port_fields[k] + "_total",
+    auto f = metric_family(std::string("meshgw_port_") + port_fields[k] + "_total",
                     std::string("frames/bytes the workers ") + (k < 2 ? "received on" : "sent on") + " the port",
                     MetricType::Counter);
     for (const auto& p : s.ports) {
       const std::uint64_t v[] = {p.rx_packets, p.rx_bytes, p.tx_packets, p.tx_bytes};
-      add(f, static_cast<double>(v[k]), {{"port", p.name}});
+      add_sample(f, static_cast<double>(v[k]), {{"port", p.name}});
     }
     out.push_back(std::move(f));
   }
-  auto missed = family("meshgw_port_rx_missed_total", "frames the device dropped for lack of RX descriptors",
+  auto missed = metric_family("meshgw_port_rx_missed_total", "frames the device dropped for lack of RX descriptors",
                        MetricType::Counter);
-  for (const auto& p : s.ports) add(missed, static_cast<double>(p.hw_rx_missed), {{"port", p.name}});
+  for (const auto& p : s.ports) add_sample(missed, static_cast<double>(p.hw_rx_missed), {{"port", p.name}});
   out.push_back(std::move(missed));
   const char* tunnel_fields[] = {"tx_packets", "tx_bytes", "rx_packets", "rx_bytes"};
   for (int k = 0; k < 4; ++k) {
-    auto f = family(std::string("meshgw_tunnel_") + tunnel_fields[k] + "_total",
+    auto f = metric_family(std::string("meshgw_tunnel_") + tunnel_fields[k] + "_total",
                     k < 2 ? "inner packets/bytes encrypted into the tunnel (bytes: ESP packets)"
                           : "packets/bytes decrypted from the tunnel (bytes: inner packets)",
                     MetricType::Counter);
     for (const auto& t : s.tunnels) {
       const std::uint64_t v[] = {t.tx_packets, t.tx_bytes, t.rx_packets, t.rx_bytes};
-      add(f, static_cast<double>(v[k]), {{"tunnel", t.id}});
+      add_sample(f, static_cast<double>(v[k]), {{"tunnel", t.id}});
     }
     out.push_back(std::move(f));
   }
   // One family per drop reason, so each keeps its own help text.
   for (std::size_t r = 0; r < kDropReasonCount; ++r) {
     if (r == 0) continue;  // esp_ok is not a drop
-    auto f = family("meshgw_drop_" + std::string(kDropReasonInfo[r].metric) + "_total",
+    auto f = metric_family("meshgw_drop_" + std::string(kDropReasonInfo[r].metric) + "_total",
                     std::string(kDropReasonInfo[r].help), MetricType::Counter);
     for (std::size_t w = 0; w < s.per_worker_drops.size(); ++w)
-      add(f, static_cast<double>(s.per_worker_drops[w][r]), {{"worker", std::to_string(w)}});
+      add_sample(f, static_cast<double>(s.per_worker_drops[w][r]), {{"worker", std::to_string(w)}});
     out.push_back(std::move(f));
   }
   for (const auto& e : kEvents) {
-    auto f = family(std::string("meshgw_") + e.name + "_total", e.help, MetricType::Counter);
-    add(f, static_cast<double>(s.*(e.field)));
+    auto f = metric_family(std::string("meshgw_") + e.name + "_total", e.help, MetricType::Counter);
+    add_sample(f, static_cast<double>(s.*(e.field)));
     out.push_back(std::move(f));
   }
-  auto version = family("meshgw_snapshot_version", "version of the snapshot the workers forward by", MetricType::Gauge);
-  add(version, static_cast<double>(s.snapshot_version));
+  auto version = metric_family("meshgw_snapshot_version", "version of the snapshot the workers forward by", MetricType::Gauge);
+  add_sample(version, static_cast<double>(s.snapshot_version));
   out.push_back(std::move(version));
-  auto published = family("meshgw_snapshots_published_total", "snapshots published to the workers", MetricType::Counter);
-  add(published, static_cast<double>(s.snapshots_published));
+  auto published = metric_family("meshgw_snapshots_published_total", "snapshots published to the workers", MetricType::Counter);
+  add_sample(published, static_cast<double>(s.snapshots_published));
   out.push_back(std::move(published));
-  auto waiting = family("meshgw_snapshots_retired_waiting", "retired snapshots waiting for their grace period", MetricType::Gauge);
-  add(waiting, static_cast<double>(s.snapshots_waiting));
+  auto waiting = metric_family("meshgw_snapshots_retired_waiting", "retired snapshots waiting for their grace period", MetricType::Gauge);
+  add_sample(waiting, static_cast<double>(s.snapshots_waiting));
   out.push_back(std::move(waiting));
   return prometheus::TextSerializer().Serialize(out);
 }

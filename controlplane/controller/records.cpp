@@ -12,14 +12,11 @@ std::optional<E> from_names(const std::string_view (&names)[N], std::string_view
   return std::nullopt;
 }
 
-constexpr std::string_view kRoles[] = {"core", "edge", "transit"};
 constexpr std::string_view kStatuses[] = {"registered", "up", "down", "revoked"};
 constexpr std::string_view kTokenKinds[] = {"join", "admin", "read-only"};
 
 }  // namespace
 
-std::string_view to_string(Role role) noexcept { return kRoles[static_cast<std::size_t>(role)]; }
-std::optional<Role> role_from_string(std::string_view name) noexcept { return from_names<Role>(kRoles, name); }
 std::string_view to_string(GatewayStatus s) noexcept { return kStatuses[static_cast<std::size_t>(s)]; }
 std::optional<GatewayStatus> status_from_string(std::string_view name) noexcept {
   return from_names<GatewayStatus>(kStatuses, name);

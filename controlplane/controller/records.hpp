@@ -11,11 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "routing/topology.hpp"
+
 namespace meshgw::controller {
 
-enum class Role : std::uint8_t { core, edge, transit };
-std::string_view to_string(Role role) noexcept;
-std::optional<Role> role_from_string(std::string_view name) noexcept;
+// The roles of routing/ (core, edge, transit): one enum for the whole mesh.
+using routing::Role;
+using routing::role_from_string;
 
 enum class GatewayStatus : std::uint8_t {
   registered,  // has a certificate, no beacon yet

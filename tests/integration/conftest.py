@@ -28,3 +28,8 @@ def tshark():
 @pytest.fixture(scope="session")
 def meshgw():
     return built_program("MESHGW", "meshgw")
+
+
+@pytest.fixture(scope="session")
+def meshctld():
+    return built_program("MESHCTLD", "meshctld")

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// meshctld's core without any transport: the registry, the live mesh state
+// and the storage behind one lock, the REST and gateway API as a function
+// from request to response (so tests and fuzzers call it directly), beacon
+// ingestion and the periodic tick (missed beacons, coalesced measurements,
+// ephemeral gateways removed). The HTTP server and the beacon receiver are
+// thin layers over it. Threads: any; every public call takes the lock.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller_config.hpp"
+#include "mesh_ca.hpp"
+#include "mesh_state.hpp"
+#include "registry.hpp"
+#include "storage.hpp"
+
+namespace meshgw::controller {
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query
+  std::string body;
+  std::string authorization;  // the Authorization header, as sent
+  // From the verified TLS client certificate (empty without one): the
+  // gateway is who its certificate says, never what the request says.
+  std::string client_gateway;
+  std::string client_serial;
+  std::int64_t now_s = 0;
+  std::uint64_t now_ms = 0;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+class Controller {
+ public:
+  Controller(const ControllerConfig& config, std::unique_ptr<Storage> storage, const MeshCa& ca, std::string epoch);
+
+  ApiResponse handle(const ApiRequest& req);
+  // (method, path template) of every route handle() serves, "{id}" for a parameter.
+  static std::vector<std::pair<std::string, std::string>> routes();
+
+  // One beacon datagram.
+  api::BeaconOutcome ingest_beacon(std::span<const std::uint8_t> datagram, std::uint64_t now_ms);
+
+  // Every 100 ms or so: gateways down after missed beacons (persisted and
+  // announced), measurements flushed as one delta, ephemeral gateways down
+  // too long evicted.
+  void tick(std::uint64_t now_ms);
+
+  // Whether a TLS client certificate may connect: known gateway, not revoked.
+  bool client_allowed(const std::string& gateway_id, const std::string& serial);
+
+  // The gateway API's stream: the message for a subscriber at (epoch,
+  // since): {"deltas": [...]} or {"snapshot": {...}}; nullopt when it is up
+  // to date. The listener runs (under no lock) after every state change.
+  std::optional<nlohmann::json> updates_for(const std::string& epoch, std::uint64_t since);
+  std::uint64_t version();
+  const std::string& epoch() const noexcept { return epoch_; }
+  void set_change_listener(std::function<void()> listener);
+
+  std::string metrics_text();
+  std::uint64_t beacon_count(api::BeaconOutcome o) const noexcept {
+    return beacon_outcomes_[static_cast<std::size_t>(o)].load(std::memory_order_relaxed);
+  }
+  void count_http(int status);
+
+ private:
+  friend struct RestRoutes;
+  void changed();  // call with the lock released
+  void persist_status(const std::string& id, std::uint64_t now_ms, const char* event_kind);
+
+  ControllerConfig config_;
+  std::unique_ptr<Storage> storage_;
+  const MeshCa& ca_;
+  std::string epoch_;
+  std::mutex mutex_;
+  Registry registry_;
+  MeshState state_;
+  std::function<void()> listener_;
+  std::array<std::atomic<std::uint64_t>, api::kBeaconOutcomeCount> beacon_outcomes_{};
+  std::array<std::atomic<std::uint64_t>, 6> http_by_class_{};  // 1xx..5xx, index = status / 100
+};
+
+}  // namespace meshgw::controller
