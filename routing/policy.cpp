@@ -47,6 +47,37 @@ bool IpPrefix::contains(const std::uint8_t* addr, bool addr_v6) const noexcept {
   return (addr[full] & mask) == bytes[full];
 }
 
+std::optional<PortRange> PortRange::parse(std::string_view text) noexcept {
+  const auto dash = text.find('-');
+  const std::string_view lo_text = text.substr(0, dash);
+  const std::string_view hi_text = dash == std::string_view::npos ? lo_text : text.substr(dash + 1);
+  auto number = [](std::string_view s) -> std::optional<std::uint32_t> {
+    if (s.empty() || s.size() > 5) return std::nullopt;
+    std::uint32_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    return v;
+  };
+  const auto lo = number(lo_text), hi = number(hi_text);
+  if (!lo || !hi || *hi > 65535 || *lo > *hi) return std::nullopt;
+  return PortRange{static_cast<std::uint16_t>(*lo), static_cast<std::uint16_t>(*hi)};
+}
+
+std::string PortRange::to_string() const {
+  return lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
+}
+
+std::optional<std::uint8_t> protocol_from_name(std::string_view name) noexcept {
+  if (name == "tcp") return 6;
+  if (name == "udp") return 17;
+  if (name == "icmp") return 1;
+  if (name == "icmpv6") return 58;
+  if (name == "sctp") return 132;
+  return std::nullopt;
+}
+
 std::string IpPrefix::to_string() const {
   char buf[INET6_ADDRSTRLEN];
   inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);

@@ -48,10 +48,16 @@ struct IpPrefix {
 
 struct PortRange {
   std::uint16_t lo = 0, hi = 65535;
+  // "443" or "1024-2047" (LO <= HI, ports 0..65535); nullopt otherwise.
+  static std::optional<PortRange> parse(std::string_view text) noexcept;
+  std::string to_string() const;
   bool any() const noexcept { return lo == 0 && hi == 65535; }
   std::uint32_t width() const noexcept { return std::uint32_t{hi} - lo; }
   bool operator==(const PortRange&) const = default;
 };
+
+// "tcp" 6, "udp" 17, "icmp" 1, "icmpv6" 58, "sctp" 132; nullopt for other names.
+std::optional<std::uint8_t> protocol_from_name(std::string_view name) noexcept;
 
 enum class PolicyAction : std::uint8_t { route, deny };
 

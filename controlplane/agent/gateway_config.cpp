@@ -293,18 +293,9 @@ struct Parser {
       const auto v = static_cast<std::uint16_t>(r.integer(key, 0, 65535));
       return {v, v};
     }
-    const std::string text = r.str(key);
-    const auto dash = text.find('-');
-    const std::string lo_text = text.substr(0, dash);
-    const std::string hi_text = dash == std::string::npos ? lo_text : text.substr(dash + 1);
-    auto number = [&](const std::string& s) {
-      if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos)
-        r.fail(key, "must be PORT or \"LO-HI\" with ports 0..65535");
-      return std::stoul(s);
-    };
-    const unsigned long lo = number(lo_text), hi = number(hi_text);
-    if (hi > 65535 || lo > hi) r.fail(key, "must be PORT or \"LO-HI\" with ports 0..65535 and LO <= HI");
-    return {static_cast<std::uint16_t>(lo), static_cast<std::uint16_t>(hi)};
+    const auto range = routing::PortRange::parse(r.str(key));
+    if (!range) r.fail(key, "must be PORT or \"LO-HI\" with ports 0..65535 and LO <= HI");
+    return *range;
   }
 
   void policies(const Reader& top) {
@@ -320,12 +311,8 @@ struct Parser {
       if (r.has("protocol")) {
         const toml::node* n = tables[i]->get("protocol");
         if (n->is_string()) {
-          const std::string p = r.str("protocol");
-          if (p == "tcp") rule.protocol = 6;
-          else if (p == "udp") rule.protocol = 17;
-          else if (p == "icmp") rule.protocol = 1;
-          else if (p == "icmpv6") rule.protocol = 58;
-          else r.fail("protocol", "must be tcp, udp, icmp, icmpv6 or a number 0..255");
+          rule.protocol = routing::protocol_from_name(r.str("protocol"));
+          if (!rule.protocol) r.fail("protocol", "must be tcp, udp, icmp, icmpv6, sctp or a number 0..255");
         } else {
           rule.protocol = static_cast<std::uint8_t>(r.integer("protocol", 0, 255));
         }

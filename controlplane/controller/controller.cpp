@@ -21,6 +21,25 @@ Controller::Controller(const ControllerConfig& config, std::unique_ptr<Storage> 
     if (g.status == GatewayStatus::up) g.status = GatewayStatus::down;
     state_.upsert_gateway(g);
   }
+  if (const auto policy = storage_->setting("policy")) state_.set_policy(api::policy_from_json(nlohmann::json::parse(*policy)));
+  for (const SpiRecord& s : storage_->spis()) state_.add_spi(s);
+}
+
+void Controller::drop_paths_through(const std::string& id) {
+  std::vector<std::uint32_t> crossing;
+  for (const auto& [spi, rec] : state_.spis()) {
+    const std::string p = ">" + rec.path + ">";
+    if (p.find(">" + id + ">") != std::string::npos) crossing.push_back(spi);
+  }
+  for (std::uint32_t spi : crossing) {
+    storage_->release_spi(spi);
+    state_.remove_spi(spi);
+  }
+}
+
+std::vector<EventRecord> Controller::events_after(std::uint64_t seq, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  return storage_->events(seq, limit);
 }
 
 void Controller::set_change_listener(std::function<void()> listener) {
@@ -72,6 +91,7 @@ void Controller::tick(std::uint64_t now_ms) {
     const auto now_s = static_cast<std::int64_t>(now_ms / 1000);
     for (const std::string& id : state_.expired_ephemeral(now_s, config_.ephemeral_remove_after_s)) {
       registry_.evict(id, now_s, "ephemeral gateway down for longer than ephemeral_remove_after_s");
+      drop_paths_through(id);
       state_.remove_gateway(id);
       announce = true;
     }
@@ -86,12 +106,13 @@ bool Controller::client_allowed(const std::string& gateway_id, const std::string
   return g != nullptr && g->record.status != GatewayStatus::revoked && !state_.is_revoked_serial(serial);
 }
 
-std::optional<nlohmann::json> Controller::updates_for(const std::string& epoch, std::uint64_t since) {
+std::optional<nlohmann::json> Controller::updates_for(const std::string& epoch, std::uint64_t since,
+                                                     const std::string& gateway) {
   std::lock_guard lock(mutex_);
   if (epoch == epoch_ && since == state_.version()) return std::nullopt;
-  if (auto d = state_.deltas_since(epoch, since))
+  if (auto d = state_.deltas_since(epoch, since, gateway))
     return nlohmann::json{{"epoch", epoch_}, {"version", state_.version()}, {"deltas", std::move(*d)}};
-  return nlohmann::json{{"epoch", epoch_}, {"version", state_.version()}, {"snapshot", state_.snapshot_json()}};
+  return nlohmann::json{{"epoch", epoch_}, {"version", state_.version()}, {"snapshot", state_.snapshot_json(gateway)}};
 }
 
 std::uint64_t Controller::version() {

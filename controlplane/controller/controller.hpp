@@ -70,7 +70,10 @@ class Controller {
   // The gateway API's stream: the message for a subscriber at (epoch,
   // since): {"deltas": [...]} or {"snapshot": {...}}; nullopt when it is up
   // to date. The listener runs (under no lock) after every state change.
-  std::optional<nlohmann::json> updates_for(const std::string& epoch, std::uint64_t since);
+  std::optional<nlohmann::json> updates_for(const std::string& epoch, std::uint64_t since,
+                                           const std::string& gateway = {});
+  // Events after seq (oldest first, at most limit), for the event stream.
+  std::vector<EventRecord> events_after(std::uint64_t seq, std::size_t limit);
   std::uint64_t version();
   const std::string& epoch() const noexcept { return epoch_; }
   void set_change_listener(std::function<void()> listener);
@@ -85,6 +88,8 @@ class Controller {
   friend struct RestRoutes;
   void changed();  // call with the lock released
   void persist_status(const std::string& id, std::uint64_t now_ms, const char* event_kind);
+  // Releases every SPI whose path crosses the gateway (revoked or gone).
+  void drop_paths_through(const std::string& id);
 
   ControllerConfig config_;
   std::unique_ptr<Storage> storage_;

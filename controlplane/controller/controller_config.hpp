@@ -34,6 +34,7 @@ struct ControllerConfig {
   std::uint64_t max_skew_ms = 30000;      // beacon staleness
   std::int64_t ephemeral_remove_after_s = 600;
   std::size_t delta_log = 4096;
+  std::uint32_t first_spi = 0x1000;  // SPIs are allocated from here up
 };
 
 }  // namespace meshgw::controller

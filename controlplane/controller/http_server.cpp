@@ -116,18 +116,28 @@ class Session : public std::enable_shared_from_this<Session> {
   // A change (or a heartbeat): the watch stream's next line, if any.
   void push(bool heartbeat) {
     if (!watching_ || closing_) return;
-    if (!server_.controller.client_allowed(gateway_, serial_)) {  // revoked meanwhile: the stream ends
+    if (!events_ && !server_.controller.client_allowed(gateway_, serial_)) {  // revoked meanwhile: the stream ends
       close();
       return;
     }
-    auto u = server_.controller.updates_for(epoch_, version_);
-    if (u) {
+    bool sent = false;
+    if (events_) {
+      for (const EventRecord& e : server_.controller.events_after(version_, 1000)) {
+        queue_.push_back(nlohmann::json{{"seq", e.seq}, {"time_ms", e.time}, {"kind", e.kind}, {"gateway", e.gateway},
+                                        {"detail", e.detail}}
+                             .dump() +
+                         "\n");
+        version_ = e.seq;
+        sent = true;
+      }
+    } else if (auto u = server_.controller.updates_for(epoch_, version_, gateway_)) {
       epoch_ = (*u)["epoch"].get<std::string>();
       version_ = (*u)["version"].get<std::uint64_t>();
       queue_.push_back(u->dump() + "\n");
-    } else if (heartbeat) {
-      queue_.push_back(nlohmann::json{{"heartbeat", version_}, {"epoch", epoch_}}.dump() + "\n");
+      sent = true;
     }
+    if (!sent && heartbeat)
+      queue_.push_back(nlohmann::json{{"heartbeat", version_}, {"epoch", epoch_}}.dump() + "\n");
     write_queue();
   }
 
@@ -178,7 +188,13 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string target(req.target());
     if (req.method() == http::verb::get && target.rfind("/v1/gw/watch", 0) == 0 &&
         (target.size() == 12 || target[12] == '?')) {
-      start_watch(target);
+      start_watch(target, "/v1/gw/state" + target.substr(12), "");
+      return;
+    }
+    if (req.method() == http::verb::get && target.rfind("/v1/events/watch", 0) == 0 &&
+        (target.size() == 16 || target[16] == '?')) {
+      events_ = true;
+      start_watch(target, "/v1/events" + target.substr(16), std::string(req[http::field::authorization]));
       return;
     }
     ApiRequest api;
@@ -219,20 +235,34 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  void start_watch(const std::string& target) {
-    ApiRequest probe;  // reuses handle()'s access checks and query parsing
+  // A stream starts with what the matching one-shot GET answers (its access
+  // checks and query parsing included), then follows the changes.
+  void start_watch(const std::string&, const std::string& first_target, const std::string& authorization) {
+    ApiRequest probe;
     probe.method = "GET";
-    probe.target = "/v1/gw/state" + target.substr(12);
+    probe.target = first_target;
+    probe.authorization = authorization;
     probe.client_gateway = gateway_;
     probe.client_serial = serial_;
+    probe.now_ms = static_cast<std::uint64_t>(unix_ms());
+    probe.now_s = static_cast<std::int64_t>(probe.now_ms / 1000);
     const ApiResponse first = server_.controller.handle(probe);
     if (first.status != 200) {
       send(first.status, first.body, first.content_type, true);
       return;
     }
     const auto j = nlohmann::json::parse(first.body);
-    epoch_ = j["epoch"].get<std::string>();
-    version_ = j["version"].get<std::uint64_t>();
+    std::string first_line = first.body;
+    if (events_) {
+      // The page of events is sent one event a line, as the stream goes on.
+      version_ = j["next_after"].get<std::uint64_t>();
+      first_line.clear();
+      for (const auto& e : j["events"]) first_line += e.dump() + "\n";
+      if (!first_line.empty()) first_line.pop_back();
+    } else {
+      epoch_ = j["epoch"].get<std::string>();
+      version_ = j["version"].get<std::uint64_t>();
+    }
     watching_ = true;
     beast::get_lowest_layer(stream_).expires_never();
     header_ = std::make_shared<http::response<http::empty_body>>(http::status::ok, 11);
@@ -240,7 +270,7 @@ class Session : public std::enable_shared_from_this<Session> {
     header_->set(http::field::content_type, "application/x-ndjson");
     header_->chunked(true);
     serializer_ = std::make_shared<http::response_serializer<http::empty_body>>(*header_);
-    queue_.push_back(first.body + "\n");
+    if (!first_line.empty()) queue_.push_back(first_line + "\n");
     writing_ = true;
     server_.watchers.insert(weak_from_this());
     http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -310,6 +340,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string client_;
   std::string gateway_, serial_;
   bool watching_ = false, writing_ = false, closing_ = false, draining_ = false;
+  bool events_ = false;  // the stream is /v1/events/watch (else /v1/gw/watch)
   std::string epoch_;
   std::uint64_t version_ = 0;
   std::vector<std::string> queue_;

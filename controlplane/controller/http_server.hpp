@@ -5,7 +5,8 @@
 // body size (413), concurrent connections (503), requests per second per
 // client address (429), header and idle timeouts. GET /v1/gw/watch streams
 // the mesh state as newline-delimited JSON (chunked): a snapshot or deltas,
-// then each change as it happens.
+// then each change as it happens; GET /v1/events/watch streams the events
+// (one JSON object a line) the same way.
 // Threads: one I/O thread of its own; handlers call the Controller.
 #pragma once
 

@@ -23,9 +23,22 @@ std::string address_text(const api::BeaconAddress& a) {
   return s + "]:" + std::to_string(a.port);
 }
 
-json link_json(const std::string& from, const std::string& to, const LinkView& v) {
-  return {{"from", from}, {"to", to}, {"rtt_us", v.rtt_us}, {"jitter_us", v.jitter_us},
-          {"loss_ppm", v.loss_ppm}, {"updated_ms", v.updated_ms}};
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= path.size()) {
+    const auto gt = path.find('>', at);
+    out.push_back(path.substr(at, gt == std::string::npos ? std::string::npos : gt - at));
+    if (gt == std::string::npos) break;
+    at = gt + 1;
+  }
+  return out;
+}
+
+bool on_path(const SpiRecord& s, const std::string& gateway) {
+  for (const std::string& g : split_path(s.path))
+    if (g == gateway) return true;
+  return false;
 }
 
 }  // namespace
@@ -48,7 +61,55 @@ void MeshState::upsert_gateway(const GatewayRecord& record) {
 void MeshState::remove_gateway(const std::string& id) {
   if (gateways_.erase(id) == 0) return;
   std::erase_if(links_, [&id](const auto& kv) { return kv.first.first == id || kv.first.second == id; });
+  tunnel_rates_.erase(id);
+  recompute_link_load();
   push_delta({{"op", "gateway_removed"}, {"id", id}});
+}
+
+void MeshState::set_policy(api::MeshPolicy policy) {
+  policy_ = std::move(policy);
+  push_delta({{"op", "policy"}, {"policy", api::policy_to_json(policy_)}});
+}
+
+json MeshState::spi_json(const SpiRecord& s) const {
+  return {{"spi", s.spi}, {"from", s.ingress}, {"to", s.egress}, {"path", split_path(s.path)},
+          {"allocated_at", s.allocated_at}};
+}
+
+void MeshState::add_spi(const SpiRecord& spi) {
+  spis_[spi.spi] = spi;
+  push_delta({{"op", "spi"}, {"spi", spi_json(spi)}});
+}
+
+void MeshState::remove_spi(std::uint32_t spi) {
+  const auto it = spis_.find(spi);
+  if (it == spis_.end()) return;
+  json gone = {{"op", "spi_removed"}, {"spi", spi}, {"path", split_path(it->second.path)}};
+  spis_.erase(it);
+  recompute_link_load();
+  push_delta(std::move(gone));
+}
+
+void MeshState::set_tunnel_rates(const std::string& gateway, std::map<std::uint32_t, double> tx_bps) {
+  tunnel_rates_[gateway] = std::move(tx_bps);
+  recompute_link_load();
+}
+
+void MeshState::recompute_link_load() {
+  link_load_.clear();
+  for (const auto& [gw, rates] : tunnel_rates_) {
+    for (const auto& [spi, bps] : rates) {
+      const auto it = spis_.find(spi);
+      if (it == spis_.end() || it->second.ingress != gw) continue;  // only the sender's own tunnels count
+      const auto hops = split_path(it->second.path);
+      for (std::size_t i = 0; i + 1 < hops.size(); ++i) link_load_[{hops[i], hops[i + 1]}] += bps;
+    }
+  }
+}
+
+double MeshState::link_load_bps(const std::string& from, const std::string& to) const {
+  const auto it = link_load_.find({from, to});
+  return it == link_load_.end() ? 0.0 : it->second;
 }
 
 BeaconResult MeshState::ingest(std::span<const std::uint8_t> datagram, std::uint64_t now_ms,
@@ -131,7 +192,8 @@ bool MeshState::flush_measurements() {
   dirty_loads_.erase(std::unique(dirty_loads_.begin(), dirty_loads_.end()), dirty_loads_.end());
   json links = json::array(), loads = json::array();
   for (const auto& key : dirty_links_)
-    if (const auto it = links_.find(key); it != links_.end()) links.push_back(link_json(key.first, key.second, it->second));
+    if (const auto it = links_.find(key); it != links_.end())
+      links.push_back(link_json(key.first, key.second, it->second));
   for (const auto& id : dirty_loads_)
     if (const auto it = gateways_.find(id); it != gateways_.end())
       loads.push_back({{"id", id}, {"load_permille", it->second.load_permille}});
@@ -169,25 +231,50 @@ json MeshState::gateway_json(const GatewayLive& g) const {
           {"last_beacon_ms", g.last_beacon_ms}};
 }
 
+json MeshState::link_json(const std::string& from, const std::string& to, const LinkView& v) const {
+  json j = {{"from", from}, {"to", to}, {"rtt_us", v.rtt_us}, {"jitter_us", v.jitter_us},
+            {"loss_ppm", v.loss_ppm}, {"updated_ms", v.updated_ms}};
+  const double load = link_load_bps(from, to);
+  j["load_bps"] = load;
+  // Capacity: what the slower end declares (0: unknown, no utilisation).
+  const GatewayLive* a = gateway(from);
+  const GatewayLive* b = gateway(to);
+  const std::uint64_t cap = a && b ? std::min(a->declared_bps, b->declared_bps) : 0;
+  j["capacity_bps"] = cap;
+  j["utilisation"] = cap ? load / static_cast<double>(cap) : 0.0;
+  return j;
+}
+
 json MeshState::links_json() const {
   json links = json::array();
   for (const auto& [key, v] : links_) links.push_back(link_json(key.first, key.second, v));
   return links;
 }
 
-json MeshState::snapshot_json() const {
+json MeshState::snapshot_json(const std::string& for_gateway) const {
   json gws = json::array();
   for (const auto& [id, g] : gateways_) gws.push_back(gateway_json(g));
-  return {{"epoch", epoch_}, {"version", version_}, {"gateways", std::move(gws)}, {"links", links_json()}};
+  json spis = json::array();
+  for (const auto& [n, s] : spis_)
+    if (for_gateway.empty() || on_path(s, for_gateway)) spis.push_back(spi_json(s));
+  return {{"epoch", epoch_}, {"version", version_}, {"gateways", std::move(gws)}, {"links", links_json()},
+          {"policy", api::policy_to_json(policy_)}, {"spis", std::move(spis)}};
 }
 
-std::optional<std::vector<json>> MeshState::deltas_since(const std::string& epoch, std::uint64_t since) const {
+std::optional<std::vector<json>> MeshState::deltas_since(const std::string& epoch, std::uint64_t since,
+                                                         const std::string& for_gateway) const {
   if (epoch != epoch_ || since > version_) return std::nullopt;  // another history: start over
   if (since == version_) return std::vector<json>{};
   if (log_.empty() || log_.front().first > since + 1) return std::nullopt;
   std::vector<json> out;
-  for (const auto& [v, d] : log_)
-    if (v > since) out.push_back(d);
+  for (const auto& [v, d] : log_) {
+    if (v <= since) continue;
+    if (!for_gateway.empty() && (d["op"] == "spi" || d["op"] == "spi_removed")) {
+      const json& path = d["op"] == "spi" ? d["spi"]["path"] : d["path"];
+      if (std::find(path.begin(), path.end(), for_gateway) == path.end()) continue;
+    }
+    out.push_back(d);
+  }
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controlplane/api/beacon.hpp"
+#include "controlplane/api/policy_json.hpp"
 #include "records.hpp"
 
 namespace meshgw::controller {
@@ -71,6 +72,23 @@ class MeshState {
   // Ephemeral gateways down for longer than remove_after_ms (to evict).
   std::vector<std::string> expired_ephemeral(std::int64_t now_s, std::int64_t remove_after_s) const;
 
+  // The mesh policy (rules and transit permissions).
+  void set_policy(api::MeshPolicy policy);
+  const api::MeshPolicy& policy() const noexcept { return policy_; }
+
+  // SPI allocations: one per tunnel direction, with the path it takes
+  // (sender first). Transits derive their relay entries from the paths that
+  // cross them.
+  void add_spi(const SpiRecord& spi);
+  void remove_spi(std::uint32_t spi);
+  const std::map<std::uint32_t, SpiRecord>& spis() const noexcept { return spis_; }
+
+  // A gateway's reported per-tunnel send rates (bits/s by SPI), which load
+  // the links of each tunnel's path; replaces its previous report.
+  void set_tunnel_rates(const std::string& gateway, std::map<std::uint32_t, double> tx_bps);
+  // Offered load on the directed link from -> to, bits/s.
+  double link_load_bps(const std::string& from, const std::string& to) const;
+
   // Emits one delta with the load and link measurements changed since the
   // last call (coalesced: beacons do not each make a delta). False if none.
   bool flush_measurements();
@@ -83,14 +101,21 @@ class MeshState {
 
   nlohmann::json gateway_json(const GatewayLive& g) const;
   nlohmann::json links_json() const;
-  // {"epoch", "version", "gateways": [...], "links": [...]}
-  nlohmann::json snapshot_json() const;
+  nlohmann::json link_json(const std::string& from, const std::string& to, const LinkView& v) const;
+  // {"epoch", "version", "gateways": [...], "links": [...], "policy": {...},
+  // "spis": [...]}; for a gateway (non-empty for_gateway), only the SPIs
+  // whose path includes it.
+  nlohmann::json snapshot_json(const std::string& for_gateway = {}) const;
+  nlohmann::json spi_json(const SpiRecord& s) const;
   // The deltas after `since`, oldest first; nullopt when the log no longer
   // reaches back that far (the caller sends a snapshot instead).
-  std::optional<std::vector<nlohmann::json>> deltas_since(const std::string& epoch, std::uint64_t since) const;
+  // Deltas about SPIs are left out for a gateway not on their path.
+  std::optional<std::vector<nlohmann::json>> deltas_since(const std::string& epoch, std::uint64_t since,
+                                                          const std::string& for_gateway = {}) const;
 
  private:
   void push_delta(nlohmann::json delta);
+  void recompute_link_load();
   std::string epoch_;
   std::size_t log_size_;
   std::uint64_t version_ = 0;
@@ -100,6 +125,10 @@ class MeshState {
   std::vector<std::pair<std::string, std::string>> dirty_links_;
   std::vector<std::string> dirty_loads_;
   std::map<std::string, std::string> revoked_serials_;  // serial -> gateway
+  api::MeshPolicy policy_;
+  std::map<std::uint32_t, SpiRecord> spis_;
+  std::map<std::string, std::map<std::uint32_t, double>> tunnel_rates_;  // gateway -> spi -> bits/s
+  std::map<std::pair<std::string, std::string>, double> link_load_;     // derived from the rates
 };
 
 }  // namespace meshgw::controller

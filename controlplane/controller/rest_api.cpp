@@ -10,6 +10,7 @@
 
 #include "controller.hpp"
 #include "crypto/hex.hpp"
+#include "mesh_paths.hpp"
 
 namespace meshgw::controller {
 
@@ -260,6 +261,7 @@ struct RestRoutes {
     {
       std::lock_guard lock(c.mutex_);
       e = c.registry_.evict(p[0], req.now_s, "evicted by an operator");
+      c.drop_paths_through(p[0]);
       c.state_.remove_gateway(p[0]);
     }
     c.changed();
@@ -273,6 +275,7 @@ struct RestRoutes {
       std::lock_guard lock(c.mutex_);
       e = c.registry_.revoke(p[0], req.now_s);
       if (auto g = c.registry_.gateway(p[0])) c.state_.upsert_gateway(*g);
+      c.drop_paths_through(p[0]);  // no relay entry through it survives
     }
     c.changed();
     return json_response(200, event_json(e));
@@ -344,13 +347,173 @@ struct RestRoutes {
     return json_response(200, {{"events", std::move(out)}, {"next_after", last}});
   }
 
-  static ApiResponse gateway_state(Controller& c, const ApiRequest&, const Target& t, const Params&) {
+  static ApiResponse gateway_state(Controller& c, const ApiRequest& req, const Target& t, const Params&) {
     const auto e = t.query.find("epoch");
     const std::string epoch = e == t.query.end() ? "" : e->second;
     const std::uint64_t since = query_u64(t, "since", 0, ~std::uint64_t{0} >> 1);
-    auto u = c.updates_for(epoch, since);
+    auto u = c.updates_for(epoch, since, req.client_gateway);
     if (!u) u = json{{"epoch", c.epoch()}, {"version", since}, {"deltas", json::array()}};
     return json_response(200, *u);
+  }
+
+  static ApiResponse get_policies(Controller& c, const ApiRequest&, const Target&, const Params&) {
+    std::lock_guard lock(c.mutex_);
+    json out = api::policy_to_json(c.state_.policy());
+    out["version"] = c.state_.version();
+    return json_response(200, out);
+  }
+
+  static ApiResponse put_policies(Controller& c, const ApiRequest& req, const Target&, const Params&) {
+    const Body b(req.body);  // malformed JSON and non-objects refused here
+    api::MeshPolicy policy;
+    try {
+      policy = api::policy_from_json(json::parse(req.body));
+    } catch (const api::PolicyJsonError& e) {
+      refuse(400, e.what(), e.field());
+    }
+    {
+      std::lock_guard lock(c.mutex_);
+      c.storage_->put_setting("policy", api::policy_to_json(policy).dump());
+      c.storage_->append_event({0, static_cast<std::int64_t>(req.now_ms), "policy_changed", "",
+                                std::to_string(policy.rules.size()) + " rules"});
+      c.state_.set_policy(std::move(policy));
+    }
+    c.changed();
+    return get_policies(c, req, {}, {});
+  }
+
+  static ApiResponse paths(Controller& c, const ApiRequest&, const Target& t, const Params&) {
+    PathQuery q;
+    auto need = [&t](const char* key) {
+      const auto it = t.query.find(key);
+      if (it == t.query.end() || it->second.empty()) refuse(400, "is required", key);
+      return it->second;
+    };
+    q.from = need("from");
+    q.to = need("to");
+    if (const auto it = t.query.find("class"); it != t.query.end()) q.traffic_class = it->second;
+    q.k = static_cast<std::size_t>(query_u64(t, "k", 1, 16));
+    if (q.k == 0) refuse(400, "must be 1..16", "k");
+    std::lock_guard lock(c.mutex_);
+    try {
+      return json_response(200, query_paths(c.state_, q));
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      refuse(what.rfind("class", 0) == 0 ? 400 : 404, what, what.substr(0, what.find(':')));
+    }
+  }
+
+  static ApiResponse list_spis(Controller& c, const ApiRequest&, const Target&, const Params&) {
+    std::lock_guard lock(c.mutex_);
+    json out = json::array();
+    for (const auto& [n, s] : c.state_.spis()) out.push_back(c.state_.spi_json(s));
+    return json_response(200, {{"version", c.state_.version()}, {"spis", std::move(out)}});
+  }
+
+  // A tunnel asked for by its ingress: one SPI per direction, mesh-unique,
+  // and the path each takes (the reverse path for the reverse direction).
+  static ApiResponse create_tunnel(Controller& c, const ApiRequest& req, const Target&, const Params&) {
+    const Body b(req.body);
+    b.only({"path"});
+    const json path_json = json::parse(req.body).value("path", json());
+    if (!path_json.is_array()) refuse(400, "is required: an array of gateway ids, ingress first", "path");
+    std::vector<std::string> path;
+    for (const json& p : path_json) {
+      if (!p.is_string()) refuse(400, "must be an array of strings", "path");
+      path.push_back(p.get<std::string>());
+    }
+    if (path.size() > 16) refuse(400, "at most 16 gateways", "path");
+    if (path.empty() || path.front() != req.client_gateway)
+      refuse(403, "a tunnel is asked for by its ingress: the path must start with " + req.client_gateway, "path");
+    SpiRecord fwd, rev;
+    {
+      std::lock_guard lock(c.mutex_);
+      if (const auto why = path_refusal(c.state_, path)) refuse(403, *why, "path");
+      std::string forward, reverse;
+      for (std::size_t i = 0; i < path.size(); ++i) {
+        forward += (i ? ">" : "") + path[i];
+        reverse += (i ? ">" : "") + path[path.size() - 1 - i];
+      }
+      const auto now = static_cast<std::int64_t>(req.now_ms);
+      fwd = c.storage_->allocate_spi({0, path.front(), path.back(), forward, now}, c.config_.first_spi);
+      rev = c.storage_->allocate_spi({0, path.back(), path.front(), reverse, now}, c.config_.first_spi);
+      c.storage_->append_event({0, now, "path_changed", path.front(),
+                                "tunnel " + forward + " spi " + std::to_string(fwd.spi) + "/" + std::to_string(rev.spi)});
+      c.state_.add_spi(fwd);
+      c.state_.add_spi(rev);
+    }
+    c.changed();
+    return json_response(201, {{"forward", c.state_.spi_json(fwd)}, {"reverse", c.state_.spi_json(rev)}});
+  }
+
+  static ApiResponse delete_tunnel(Controller& c, const ApiRequest& req, const Target&, const Params& p) {
+    if (p[0].empty() || p[0].size() > 10 || p[0].find_first_not_of("0123456789") != std::string::npos)
+      refuse(400, "an SPI is a decimal number", "spi");
+    const auto spi = static_cast<std::uint32_t>(std::min<std::uint64_t>(std::stoull(p[0]), 0xffffffffu));
+    {
+      std::lock_guard lock(c.mutex_);
+      const auto it = c.state_.spis().find(spi);
+      if (it == c.state_.spis().end()) refuse(404, "no SPI " + p[0]);
+      if (it->second.ingress != req.client_gateway && it->second.egress != req.client_gateway)
+        refuse(403, "only the ends of a tunnel release its SPIs");
+      c.storage_->release_spi(spi);
+      c.state_.remove_spi(spi);
+    }
+    c.changed();
+    return json_response(200, {{"released", spi}});
+  }
+
+  // Passive telemetry: per-tunnel send rates (they load the links of the
+  // tunnels' paths) and the gateway's path choices (events when they change).
+  static ApiResponse report(Controller& c, const ApiRequest& req, const Target&, const Params&) {
+    const Body b(req.body);
+    b.only({"tunnels", "paths"});
+    const json doc = json::parse(req.body);
+    std::map<std::uint32_t, double> rates;
+    if (doc.contains("tunnels")) {
+      const json& t = doc["tunnels"];
+      if (!t.is_array() || t.size() > 10000) refuse(400, "must be an array (at most 10000)", "tunnels");
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        const std::string f = "tunnels[" + std::to_string(i) + "]";
+        if (!t[i].is_object() || !t[i].contains("spi") || !t[i]["spi"].is_number_unsigned() ||
+            !t[i].contains("tx_bps") || !t[i]["tx_bps"].is_number() || t[i]["tx_bps"].get<double>() < 0 ||
+            t[i].size() != 2)
+          refuse(400, "must be {\"spi\": uint, \"tx_bps\": number >= 0}", f);
+        rates[static_cast<std::uint32_t>(t[i]["spi"].get<std::uint64_t>())] = t[i]["tx_bps"].get<double>();
+      }
+    }
+    std::vector<std::string> changes;
+    if (doc.contains("paths")) {
+      const json& ps = doc["paths"];
+      if (!ps.is_array() || ps.size() > 10000) refuse(400, "must be an array (at most 10000)", "paths");
+      for (std::size_t i = 0; i < ps.size(); ++i) {
+        const std::string f = "paths[" + std::to_string(i) + "]";
+        const json& e = ps[i];
+        if (!e.is_object() || !e.contains("egress") || !e["egress"].is_string() || !e.contains("path") ||
+            !e["path"].is_array())
+          refuse(400, "must be {\"egress\", \"class\", \"path\": [...], \"reason\"}", f);
+        for (const auto& [k, v] : e.items())
+          if (k != "egress" && k != "class" && k != "path" && k != "reason") refuse(400, "unknown field", f + "." + k);
+        std::string line = e["egress"].get<std::string>() + "/" + e.value("class", std::string("default")) + ":";
+        for (const json& hop : e["path"]) {
+          if (!hop.is_string()) refuse(400, "must be an array of strings", f + ".path");
+          line += " " + hop.get<std::string>();
+        }
+        if (e.contains("reason")) {
+          if (!e["reason"].is_string()) refuse(400, "must be a string", f + ".reason");
+          line += " (" + e["reason"].get<std::string>() + ")";
+        }
+        changes.push_back(std::move(line));
+      }
+    }
+    {
+      std::lock_guard lock(c.mutex_);
+      c.state_.set_tunnel_rates(req.client_gateway, std::move(rates));
+      for (const std::string& line : changes)
+        c.storage_->append_event({0, static_cast<std::int64_t>(req.now_ms), "path_changed", req.client_gateway, line});
+    }
+    if (!changes.empty()) c.changed();
+    return json_response(200, {{"accepted", true}});
   }
 
   static ApiResponse healthz(Controller& c, const ApiRequest&, const Target&, const Params&) {
@@ -377,6 +540,13 @@ const std::vector<RestRoutes::Route>& RestRoutes::table() {
       {"GET", {"v1", "links"}, Access::read, &RestRoutes::links},
       {"GET", {"v1", "topology"}, Access::read, &RestRoutes::topology},
       {"GET", {"v1", "events"}, Access::read, &RestRoutes::events},
+      {"GET", {"v1", "policies"}, Access::read, &RestRoutes::get_policies},
+      {"PUT", {"v1", "policies"}, Access::admin, &RestRoutes::put_policies},
+      {"GET", {"v1", "paths"}, Access::read, &RestRoutes::paths},
+      {"GET", {"v1", "spis"}, Access::read, &RestRoutes::list_spis},
+      {"POST", {"v1", "gw", "tunnels"}, Access::gateway, &RestRoutes::create_tunnel},
+      {"DELETE", {"v1", "gw", "tunnels", "{}"}, Access::gateway, &RestRoutes::delete_tunnel},
+      {"POST", {"v1", "gw", "report"}, Access::gateway, &RestRoutes::report},
       {"GET", {"v1", "gw", "state"}, Access::gateway, &RestRoutes::gateway_state},
       {"POST", {"v1", "gw", "renew"}, Access::gateway, &RestRoutes::renew},
   };

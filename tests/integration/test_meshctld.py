@@ -280,3 +280,122 @@ def test_help_and_bad_config(meshctld, tmp_path):
     r = subprocess.run([meshctld, "--config", str(bad)], capture_output=True, text=True)
     assert r.returncode == 1 and "colour = 1: unknown key" in r.stderr
     assert subprocess.run([meshctld, "--bogus"], capture_output=True).returncode == 2
+
+
+def test_policies_validated_on_write(mesh):
+    rules = {"edge_transit": False, "rules": [
+        {"name": "voice", "priority": 10, "dst": "198.51.100.0/24", "protocol": "udp", "dst_ports": "5060-5061",
+         "dscp": [46], "class": "realtime", "max_hops": 3},
+        {"name": "block-telnet", "protocol": 6, "dst_ports": 23, "action": "deny"}]}
+    status, body = mesh.request("PUT", "/v1/policies", rules, token=mesh.admin)
+    assert status == 200, body
+    assert [r["name"] for r in body["rules"]] == ["voice", "block-telnet"]
+    assert body["rules"][0]["dst_ports"] == "5060-5061" and body["rules"][1]["protocol"] == 6
+    version = body["version"]
+    bad = [
+        ({"rules": [{"name": "x", "dst": "10.0.0.1/8"}]}, "rules[0].dst", "prefix"),
+        ({"rules": [{"name": "x", "colour": 1}]}, "rules[0].colour", "unknown field"),
+        ({"rules": [{"name": "x", "dscp": [64]}]}, "rules[0].dscp[0]", "0..63"),
+        ({"rules": [{"name": "x"}, {"name": "x"}]}, "rules[1].name", "twice"),
+        ({"rules": [{"name": "x", "dst_ports": "80"}]}, "rules", "x"),  # ports without tcp/udp
+        ({"edge_transit": "yes"}, "edge_transit", "true or false"),
+        ({"rules": [{"priority": 1}]}, "rules[0].name", "required"),
+    ]
+    for doc, field, message in bad:
+        status, err = mesh.request("PUT", "/v1/policies", doc, token=mesh.admin)
+        assert status == 400 and err["field"] == field and message in err["error"], (doc, err)
+    status, now = mesh.request("GET", "/v1/policies", token=mesh.admin)
+    assert now["version"] == version and len(now["rules"]) == 2  # unchanged by the refusals
+    status, reader = mesh.request("POST", "/v1/tokens", {"kind": "read-only"}, token=mesh.admin)
+    assert mesh.request("PUT", "/v1/policies", rules, token=reader["token"])[0] == 403
+
+
+def beacon_mesh(mesh, gws, links):
+    """Beacons that report the given links (a, b, rtt_us) from both ends."""
+    for g in gws:
+        neigh = [(b.id, rtt) for a, b, rtt in links if a is g] + [(a.id, rtt) for a, b, rtt in links if b is g]
+        h.send_udp(mesh.beacon_port, g.beacon(neighbours=neigh))
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        status, body = mesh.request("GET", "/v1/gateways", token=mesh.admin)
+        if all(g["status"] == "up" for g in body["gateways"]) and \
+           len(mesh.request("GET", "/v1/links", token=mesh.admin)[1]["links"]) == 2 * len(links):
+            return
+        time.sleep(0.05)
+    raise AssertionError("beacons not ingested")
+
+
+def test_paths_tunnels_relays_and_revocation(mesh):
+    # a - t - z, and a - e - z with e an edge gateway on a shorter path.
+    a, _ = register(mesh, "a", tok_role="core")
+    t, _ = register(mesh, "t", tok_role="transit")
+    z, _ = register(mesh, "z", tok_role="core")
+    e, _ = register(mesh, "e", tok_role="edge")
+    beacon_mesh(mesh, [a, t, z, e], [(a, t, 20000), (t, z, 20000), (a, e, 2000), (e, z, 2000)])
+    status, q = mesh.request("GET", f"/v1/paths?from={a.id}&to={z.id}&k=2", token=mesh.admin)
+    assert status == 200, q
+    assert q["reachable"] and q["paths"][0]["nodes"] == [a.id, t.id, z.id]  # no edge transit by default
+    assert len(q["paths"]) == 1
+    assert mesh.request("PUT", "/v1/policies", {"edge_transit": True}, token=mesh.admin)[0] == 200
+    status, q = mesh.request("GET", f"/v1/paths?from={a.id}&to={z.id}", token=mesh.admin)
+    assert q["paths"][0]["nodes"] == [a.id, e.id, z.id]
+    assert mesh.request("PUT", "/v1/policies", {"edge_transit": False}, token=mesh.admin)[0] == 200
+    assert mesh.request("GET", f"/v1/paths?from={a.id}&to=gw-99", token=mesh.admin)[0] == 404
+    assert mesh.request("GET", f"/v1/paths?from={a.id}", token=mesh.admin)[1]["field"] == "to"
+    # The transit watches: it learns the SPIs of the tunnel that crosses it.
+    watch_t = h.Watch(mesh, t)
+    watch_t.next()
+    status, tun = mesh.request("POST", "/v1/gw/tunnels", {"path": [a.id, t.id, z.id]}, cert=a.cert_path, key=a.key_path)
+    assert status == 201, tun
+    fwd, rev = tun["forward"], tun["reverse"]
+    assert fwd["path"] == [a.id, t.id, z.id] and rev["path"] == [z.id, t.id, a.id] and fwd["spi"] != rev["spi"]
+    spis = set()
+    while spis != {fwd["spi"], rev["spi"]}:
+        got = watch_t.wait_for(lambda m: any(d["op"] == "spi" for d in m.get("deltas", [])), 2)
+        spis |= {d["spi"]["spi"] for d in got["deltas"] if d["op"] == "spi"}
+    # An edge transit is refused; so is a path not starting with the asker.
+    status, err = mesh.request("POST", "/v1/gw/tunnels", {"path": [a.id, e.id, z.id]}, cert=a.cert_path, key=a.key_path)
+    assert status == 403 and "edge" in err["error"]
+    assert mesh.request("POST", "/v1/gw/tunnels", {"path": [t.id, z.id]}, cert=a.cert_path, key=a.key_path)[0] == 403
+    # The edge gateway's own state does not list the tunnel it is not on.
+    status, state_e = mesh.request("GET", "/v1/gw/state", cert=e.cert_path, key=e.key_path)
+    assert state_e["snapshot"]["spis"] == []
+    # Passive telemetry loads the links of the path.
+    status, r = mesh.request("POST", "/v1/gw/report", {"tunnels": [{"spi": fwd["spi"], "tx_bps": 5e8}],
+                                                       "paths": [{"egress": z.id, "class": "default",
+                                                                  "path": [a.id, t.id, z.id], "reason": "initial"}]},
+                             cert=a.cert_path, key=a.key_path)
+    assert status == 200, r
+    links = {(l["from"], l["to"]): l for l in mesh.request("GET", "/v1/links", token=mesh.admin)[1]["links"]}
+    assert links[(a.id, t.id)]["load_bps"] == 5e8 and links[(t.id, z.id)]["utilisation"] == 0.5
+    assert links[(a.id, e.id)]["load_bps"] == 0
+    # Revoking the transit drops the tunnel that crossed it, and its gateways are told.
+    watch_a = h.Watch(mesh, a)
+    watch_a.next()
+    assert mesh.request("POST", f"/v1/gateways/{t.id}/revoke", token=mesh.admin)[0] == 200
+    removed = watch_a.wait_for(lambda m: any(d["op"] == "spi_removed" for d in m.get("deltas", [])), 1.0)
+    assert {d["spi"] for d in removed["deltas"] if d["op"] == "spi_removed"} <= {fwd["spi"], rev["spi"]}
+    assert mesh.request("GET", "/v1/spis", token=mesh.admin)[1]["spis"] == []
+    status, q = mesh.request("GET", f"/v1/paths?from={a.id}&to={z.id}", token=mesh.admin)
+    assert not q["reachable"]  # not through the revoked transit, nor the edge
+    watch_a.close()
+    watch_t.close()
+
+
+def test_event_stream(mesh):
+    import socket
+    import ssl
+    raw = socket.create_connection(("127.0.0.1", mesh.api_port), timeout=10)
+    s = mesh.context().wrap_socket(raw, server_hostname="127.0.0.1")
+    s.sendall(f"GET /v1/events/watch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {mesh.admin}\r\n\r\n".encode())
+    stream = h.Watch.__new__(h.Watch)
+    stream.sock, stream.buffer = s, b""
+    head = stream._until(b"\r\n\r\n")
+    assert b" 200 " in head
+    gw, _ = register(mesh, "x")
+    m = stream.wait_for(lambda m: m.get("kind") == "joined", 2)
+    assert m["gateway"] == gw.id
+    stream.close()
+    # Without a token the stream is refused like the GET.
+    status, _ = mesh.request("GET", "/v1/events/watch")
+    assert status == 401
