@@ -29,7 +29,7 @@ packages=(
   libsqlite3-dev sqlite3
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev tshark python3 python3-scapy python3-cryptography python3-pytest
-  python3-statsmodels iproute2 jq graphviz xz-utils ethtool curl iputils-ping nftables
+  python3-statsmodels python3-jsonschema iproute2 jq graphviz xz-utils ethtool curl iputils-ping nftables
 )
 
 missing=()

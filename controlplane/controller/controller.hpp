@@ -53,8 +53,12 @@ class Controller {
   Controller(const ControllerConfig& config, std::unique_ptr<Storage> storage, const MeshCa& ca, std::string epoch);
 
   ApiResponse handle(const ApiRequest& req);
-  // (method, path template) of every route handle() serves, "{id}" for a parameter.
-  static std::vector<std::pair<std::string, std::string>> routes();
+  // Every route served: method, path template ("{id}" for a parameter) and
+  // who may call it (anyone, read, admin, gateway).
+  struct RouteInfo {
+    std::string method, path, access;
+  };
+  static std::vector<RouteInfo> routes();
 
   // One beacon datagram.
   api::BeaconOutcome ingest_beacon(std::span<const std::uint8_t> datagram, std::uint64_t now_ms);

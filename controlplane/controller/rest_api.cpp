@@ -9,6 +9,7 @@
 #include <map>
 
 #include "controller.hpp"
+#include "controlplane/api/openapi.hpp"
 #include "crypto/hex.hpp"
 #include "mesh_paths.hpp"
 
@@ -520,6 +521,10 @@ struct RestRoutes {
     return json_response(200, {{"status", "ok"}, {"epoch", c.epoch()}, {"version", c.version()}});
   }
 
+  static ApiResponse openapi(Controller&, const ApiRequest&, const Target&, const Params&) {
+    return {200, api::kOpenApiDocument, "application/json"};
+  }
+
   static ApiResponse metrics(Controller& c, const ApiRequest&, const Target&, const Params&) {
     return {200, c.metrics_text(), "text/plain; version=0.0.4"};
   }
@@ -529,6 +534,7 @@ const std::vector<RestRoutes::Route>& RestRoutes::table() {
   static const std::vector<Route> routes = {
       {"GET", {"healthz"}, Access::anyone, &RestRoutes::healthz},
       {"GET", {"metrics"}, Access::anyone, &RestRoutes::metrics},
+      {"GET", {"openapi.json"}, Access::anyone, &RestRoutes::openapi},
       {"POST", {"v1", "register"}, Access::anyone, &RestRoutes::register_gateway},
       {"GET", {"v1", "gateways"}, Access::read, &RestRoutes::list_gateways},
       {"GET", {"v1", "gateways", "{}"}, Access::read, &RestRoutes::show_gateway},
@@ -553,14 +559,19 @@ const std::vector<RestRoutes::Route>& RestRoutes::table() {
   return routes;
 }
 
-std::vector<std::pair<std::string, std::string>> Controller::routes() {
-  std::vector<std::pair<std::string, std::string>> out;
+std::vector<Controller::RouteInfo> Controller::routes() {
+  static const char* const kAccess[] = {"anyone", "read", "admin", "gateway"};
+  std::vector<RouteInfo> out;
   for (const auto& r : RestRoutes::table()) {
     std::string path;
     int n = 0;
     for (const auto& s : r.pattern) path += "/" + (s == "{}" ? (n++ ? "{id" + std::to_string(n) + "}" : "{id}") : s);
-    out.emplace_back(r.method, path);
+    out.push_back({r.method, path, kAccess[static_cast<int>(r.access)]});
   }
+  // The two streams are served by the HTTP layer (http_server.cpp), which
+  // starts each with the answer of the matching one-shot GET above.
+  out.push_back({"GET", "/v1/gw/watch", "gateway"});
+  out.push_back({"GET", "/v1/events/watch", "read"});
   return out;
 }
 
