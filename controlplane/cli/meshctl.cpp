@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // meshctl: the operator's command-line tool. Offline commands work on files
-// (pcap, topologies); REST commands arrive with the controller.
+// (pcap, topologies, traffic); the others talk to a running meshctld.
 #include <exception>
 #include <iostream>
 #include <string>
@@ -9,15 +9,21 @@
 #include "esp_command.hpp"
 #include "forecast_command.hpp"
 #include "path_command.hpp"
+#include "rest_command.hpp"
 
 namespace {
 
 const char* kUsage = R"(usage: meshctl COMMAND [options]
 
-commands:
-  esp keygen|encrypt|decrypt   ESP (AES-256-GCM, UDP 4500) over pcap files, offline
-  path                         shortest paths over a topology file, offline
-  forecast                     backtest the demand forecasters on a traffic CSV, offline
+offline commands:
+  esp keygen|encrypt|decrypt   ESP (AES-256-GCM, UDP 4500) over pcap files
+  path                         shortest paths over a topology file
+  forecast                     backtest the demand forecasters on a traffic CSV
+
+against a running meshctld (meshctl help-rest for all verbs and options):
+  health, gateways, tokens, links, topology, events, policies, paths, spis,
+  metrics, openapi, register, gw
+
   help                         this text
 
 meshctl COMMAND --help shows a command's options.
@@ -31,6 +37,11 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return args.empty() ? 2 : 0;
   }
+  if (args[0] == "help-rest") {
+    std::cout << meshgw::cli::kRestUsage;
+    return 0;
+  }
+  if (meshgw::cli::is_rest_command(args[0])) return meshgw::cli::rest_command(args[0], {args.begin() + 1, args.end()});
   try {
     if (args[0] == "esp") return meshgw::cli::esp_command({args.begin() + 1, args.end()});
     if (args[0] == "path") return meshgw::cli::path_command({args.begin() + 1, args.end()});
