@@ -125,7 +125,7 @@ class Session : public std::enable_shared_from_this<Session> {
       for (const EventRecord& e : server_.controller.events_after(version_, 1000)) {
         queue_.push_back(nlohmann::json{{"seq", e.seq}, {"time_ms", e.time}, {"kind", e.kind}, {"gateway", e.gateway},
                                         {"detail", e.detail}}
-                             .dump() +
+                             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
                          "\n");
         version_ = e.seq;
         sent = true;
@@ -133,7 +133,7 @@ class Session : public std::enable_shared_from_this<Session> {
     } else if (auto u = server_.controller.updates_for(epoch_, version_, gateway_)) {
       epoch_ = (*u)["epoch"].get<std::string>();
       version_ = (*u)["version"].get<std::uint64_t>();
-      queue_.push_back(u->dump() + "\n");
+      queue_.push_back(u->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
       sent = true;
     }
     if (!sent && heartbeat)
@@ -212,7 +212,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void respond_error(int status, const std::string& message, bool close_after) {
     server_.controller.count_http(status);
-    send(status, nlohmann::json{{"error", message}}.dump(), "application/json", close_after);
+    send(status, nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+         "application/json", close_after);
   }
 
   void send(int status, std::string body, const std::string& type, bool close_after) {
@@ -257,7 +258,8 @@ class Session : public std::enable_shared_from_this<Session> {
       // The page of events is sent one event a line, as the stream goes on.
       version_ = j["next_after"].get<std::uint64_t>();
       first_line.clear();
-      for (const auto& e : j["events"]) first_line += e.dump() + "\n";
+      for (const auto& e : j["events"])
+        first_line += e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
       if (!first_line.empty()) first_line.pop_back();
     } else {
       epoch_ = j["epoch"].get<std::string>();

@@ -29,7 +29,10 @@ struct ApiError {
   throw ApiError{status, std::move(message), std::move(field)};
 }
 
-ApiResponse json_response(int status, const json& body) { return {status, body.dump(), "application/json"}; }
+// Error messages may quote request bytes that are not UTF-8: replaced, never thrown.
+ApiResponse json_response(int status, const json& body) {
+  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
