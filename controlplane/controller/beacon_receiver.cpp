@@ -93,6 +93,7 @@ void BeaconReceiver::run() {
           std::uint32_t dropped;
           std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
           drops_.store(dropped, std::memory_order_relaxed);
+          controller_.set_beacon_socket_drops(dropped);
         }
       }
     }

@@ -137,6 +137,10 @@ std::string Controller::metrics_text() {
     add_sample(f, static_cast<double>(beacon_count(outcome)));
     out.push_back(std::move(f));
   }
+  auto drops = metric_family("meshctld_beacon_socket_drops_total",
+                             "beacon datagrams dropped by the kernel: the socket buffer was full", MetricType::Counter);
+  add_sample(drops, static_cast<double>(socket_drops_.load(std::memory_order_relaxed)));
+  out.push_back(std::move(drops));
   auto http = metric_family("meshctld_http_responses_total", "HTTP responses by status class", MetricType::Counter);
   for (int c = 2; c <= 5; ++c)
     add_sample(http, static_cast<double>(http_by_class_[static_cast<std::size_t>(c)].load(std::memory_order_relaxed)),

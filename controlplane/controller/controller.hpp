@@ -87,6 +87,8 @@ class Controller {
     return beacon_outcomes_[static_cast<std::size_t>(o)].load(std::memory_order_relaxed);
   }
   void count_http(int status);
+  // Datagrams the beacon socket's buffer could not hold (SO_RXQ_OVFL).
+  void set_beacon_socket_drops(std::uint64_t n) noexcept { socket_drops_.store(n, std::memory_order_relaxed); }
 
  private:
   friend struct RestRoutes;
@@ -105,6 +107,7 @@ class Controller {
   std::function<void()> listener_;
   std::array<std::atomic<std::uint64_t>, api::kBeaconOutcomeCount> beacon_outcomes_{};
   std::array<std::atomic<std::uint64_t>, 6> http_by_class_{};  // 1xx..5xx, index = status / 100
+  std::atomic<std::uint64_t> socket_drops_{0};
 };
 
 }  // namespace meshgw::controller

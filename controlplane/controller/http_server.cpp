@@ -66,6 +66,7 @@ struct HttpServer::Impl {
   ssl::context tls{ssl::context::tls_server};
   tcp::acceptor acceptor{io};
   asio::steady_timer ticker{io};
+  asio::steady_timer accept_retry{io};
   std::size_t connections = 0;
   std::map<std::string, Bucket> buckets;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> watchers;
@@ -355,7 +356,16 @@ class Session : public std::enable_shared_from_this<Session> {
 void HttpServer::Impl::accept() {
   acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;  // shutting down
-    if (!ec) {
+    if (ec) {
+      // Out of descriptors (EMFILE) or similar: try again shortly rather
+      // than spin on an accept that fails at once.
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](beast::error_code e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    {
       if (connections >= config.max_connections) {
         beast::error_code ignored;
         socket.close(ignored);  // over max_connections: refused at once
@@ -434,6 +444,7 @@ HttpServer::~HttpServer() {
     beast::error_code ec;
     s->acceptor.close(ec);
     s->ticker.cancel();
+    s->accept_retry.cancel();
     for (const auto& w : s->sessions)
       if (auto session = w.lock()) session->shutdown();
   });

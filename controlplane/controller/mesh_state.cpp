@@ -41,6 +41,13 @@ bool on_path(const SpiRecord& s, const std::string& gateway) {
   return false;
 }
 
+// Whether a measurement moved by more than a fraction of its old value and
+// at least by an absolute step.
+bool differs(std::uint64_t old_value, std::uint64_t new_value, double fraction, std::uint64_t step) {
+  const std::uint64_t d = old_value > new_value ? old_value - new_value : new_value - old_value;
+  return d >= step && static_cast<double>(d) >= fraction * static_cast<double>(old_value);
+}
+
 }  // namespace
 
 void MeshState::push_delta(json delta) {
@@ -144,12 +151,24 @@ BeaconResult MeshState::ingest(std::span<const std::uint8_t> datagram, std::uint
   g.latitude_e6 = b.latitude_e6;
   g.longitude_e6 = b.longitude_e6;
   g.declared_bps = b.declared_bps;
-  if (g.load_permille != b.load_permille) dirty_loads_.push_back(g.record.id);
-  g.load_permille = b.load_permille;
+  // Only a significant change makes a delta: a mesh of thousands of
+  // gateways beaconing every few seconds must not flood every subscriber
+  // with jitter in the third digit.
+  if (differs(g.load_permille, b.load_permille, 0.0, 50)) {
+    g.load_permille = b.load_permille;
+    dirty_loads_.push_back(g.record.id);
+  }
   for (const api::BeaconNeighbour& n : b.neighbours) {
     if (n.id == g.record.id || !gateways_.contains(n.id)) continue;  // only links between members
-    LinkView& v = links_[{g.record.id, n.id}];
-    v = {n.rtt_us, n.jitter_us, n.loss_ppm, now_ms};
+    auto [slot, added] = links_.try_emplace({g.record.id, n.id});
+    LinkView& v = slot->second;
+    const bool significant = added || differs(v.rtt_us, n.rtt_us, 0.10, 500) ||
+                             differs(v.jitter_us, n.jitter_us, 0.20, 500) || differs(v.loss_ppm, n.loss_ppm, 0.0, 1000);
+    v.updated_ms = now_ms;
+    if (!significant) continue;
+    v.rtt_us = n.rtt_us;
+    v.jitter_us = n.jitter_us;
+    v.loss_ppm = n.loss_ppm;
     dirty_links_.emplace_back(g.record.id, n.id);
   }
   if (g.record.status != GatewayStatus::up) {

@@ -4,6 +4,7 @@
 // serves the mesh described by its configuration file.
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <csignal>
@@ -177,6 +178,12 @@ int run_serve(const std::string& config_path, bool check_only) {
     if (check_only) {
       std::cout << "meshctld: " << config_path << ": configuration and state in " << config.state_dir << " are valid\n";
       return 0;
+    }
+    // One descriptor per connected gateway: raise the soft limit as far as allowed.
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &files);
     }
     const std::string epoch = random_epoch();
     Controller controller(config, std::move(storage), ca, epoch);

@@ -61,6 +61,11 @@ TEST_F(Fixture, BeaconBringsUpAndMeasures) {
   ASSERT_TRUE(d && d->size() == 1);
   EXPECT_EQ((*d)[0]["op"], "measurements");
   EXPECT_EQ((*d)[0]["links"][0]["rtt_us"], 2000);
+  // Noise below the thresholds (10 % and 0.5 ms of RTT, 5 % of load) makes no delta.
+  state.ingest(beacon("gw-1", 3, 1, kNowMs, 2100, 120), kNowMs, 30'000);
+  EXPECT_FALSE(state.flush_measurements());
+  state.ingest(beacon("gw-1", 4, 1, kNowMs, 2100, 200), kNowMs, 30'000);
+  EXPECT_TRUE(state.flush_measurements());  // the load moved by 10 %
 }
 
 TEST_F(Fixture, RefusedBeaconsChangeNothing) {
