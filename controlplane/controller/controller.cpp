@@ -56,10 +56,16 @@ void Controller::changed() {
   if (l) l();
 }
 
-void Controller::persist_status(const std::string& id, std::uint64_t now_ms, const char* event_kind) {
-  const GatewayLive* g = state_.gateway(id);
-  if (g == nullptr) return;
-  storage_->put_gateway_with_event(g->record, {0, static_cast<std::int64_t>(now_ms), event_kind, id, ""});
+void Controller::queue_status(const std::string& id, std::uint64_t now_ms, const char* event_kind) {
+  pending_statuses_.emplace_back(id, EventRecord{0, static_cast<std::int64_t>(now_ms), event_kind, id, ""});
+}
+
+void Controller::persist_statuses() {
+  std::vector<std::pair<GatewayRecord, EventRecord>> batch;
+  for (auto& [id, event] : pending_statuses_)
+    if (const GatewayLive* g = state_.gateway(id)) batch.emplace_back(g->record, std::move(event));
+  pending_statuses_.clear();
+  storage_->put_gateways_with_events(batch);
 }
 
 api::BeaconOutcome Controller::ingest_beacon(std::span<const std::uint8_t> datagram, std::uint64_t now_ms) {
@@ -70,8 +76,9 @@ api::BeaconOutcome Controller::ingest_beacon(std::span<const std::uint8_t> datag
     const BeaconResult r = state_.ingest(datagram, now_ms, config_.max_skew_ms);
     outcome = r.outcome;
     if (r.new_status) {
-      // Only a change of state reaches the disk, never a routine beacon.
-      persist_status(r.gateway, now_ms, "up");
+      // Only a change of state reaches the disk, never a routine beacon; it
+      // is written with the next tick (subscribers are told at once).
+      queue_status(r.gateway, now_ms, "up");
       announce = true;
     }
   }
@@ -85,9 +92,10 @@ void Controller::tick(std::uint64_t now_ms) {
   {
     std::lock_guard lock(mutex_);
     for (const std::string& id : state_.expire(now_ms, config_.down_after_ms)) {
-      persist_status(id, now_ms, "down");
+      queue_status(id, now_ms, "down");
       announce = true;
     }
+    persist_statuses();
     const auto now_s = static_cast<std::int64_t>(now_ms / 1000);
     for (const std::string& id : state_.expired_ephemeral(now_s, config_.ephemeral_remove_after_s)) {
       registry_.evict(id, now_s, "ephemeral gateway down for longer than ephemeral_remove_after_s");

@@ -93,7 +93,11 @@ class Controller {
  private:
   friend struct RestRoutes;
   void changed();  // call with the lock released
-  void persist_status(const std::string& id, std::uint64_t now_ms, const char* event_kind);
+  // Status changes found by beacons and the tick, written together once a
+  // tick (one transaction: 10,000 gateways coming back after a controller
+  // restart cost one commit, not 10,000).
+  void queue_status(const std::string& id, std::uint64_t now_ms, const char* event_kind);
+  void persist_statuses();
   // Releases every SPI whose path crosses the gateway (revoked or gone).
   void drop_paths_through(const std::string& id);
 
@@ -105,6 +109,7 @@ class Controller {
   Registry registry_;
   MeshState state_;
   std::function<void()> listener_;
+  std::vector<std::pair<std::string, EventRecord>> pending_statuses_;
   std::array<std::atomic<std::uint64_t>, api::kBeaconOutcomeCount> beacon_outcomes_{};
   std::array<std::atomic<std::uint64_t>, 6> http_by_class_{};  // 1xx..5xx, index = status / 100
   std::atomic<std::uint64_t> socket_drops_{0};

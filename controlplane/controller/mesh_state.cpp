@@ -79,7 +79,12 @@ void MeshState::set_policy(api::MeshPolicy policy) {
 }
 
 json MeshState::spi_json(const SpiRecord& s) const {
-  return {{"spi", s.spi}, {"from", s.ingress}, {"to", s.egress}, {"path", split_path(s.path)},
+  const auto hops = split_path(s.path);
+  // The relay entry each transit installs: this SPI from prev is sent to next.
+  json relays = json::array();
+  for (std::size_t i = 1; i + 1 < hops.size(); ++i)
+    relays.push_back({{"gateway", hops[i]}, {"prev", hops[i - 1]}, {"next", hops[i + 1]}});
+  return {{"spi", s.spi}, {"from", s.ingress}, {"to", s.egress}, {"path", hops}, {"relays", std::move(relays)},
           {"allocated_at", s.allocated_at}};
 }
 

@@ -266,6 +266,16 @@ EventRecord SqliteStorage::put_gateway_with_event(const GatewayRecord& gw, const
   });
 }
 
+void SqliteStorage::put_gateways_with_events(const std::vector<std::pair<GatewayRecord, EventRecord>>& batch) {
+  if (batch.empty()) return;
+  transaction([&] {
+    for (const auto& [gw, event] : batch) {
+      write_gateway(gw);
+      insert_event(event);
+    }
+  });
+}
+
 EventRecord SqliteStorage::delete_gateway_with_event(const std::string& id, const EventRecord& event) {
   return transaction([&] {
     remove_gateway(id);

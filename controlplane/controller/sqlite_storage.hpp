@@ -33,6 +33,7 @@ class SqliteStorage final : public Storage {
   void delete_gateway(const std::string& id) override;
   EventRecord put_gateway_with_event(const GatewayRecord& gw, const EventRecord& event) override;
   EventRecord delete_gateway_with_event(const std::string& id, const EventRecord& event) override;
+  void put_gateways_with_events(const std::vector<std::pair<GatewayRecord, EventRecord>>& batch) override;
   std::optional<TokenRecord> token(const std::string& id) override;
   std::vector<TokenRecord> tokens() override;
   void put_token(const TokenRecord& token) override;

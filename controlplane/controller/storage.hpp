@@ -38,6 +38,8 @@ class Storage {
   // The gateway written (or removed) and the event appended in one transaction.
   virtual EventRecord put_gateway_with_event(const GatewayRecord& gw, const EventRecord& event) = 0;
   virtual EventRecord delete_gateway_with_event(const std::string& id, const EventRecord& event) = 0;
+  // Many (gateway, event) pairs in one transaction (status changes of a tick).
+  virtual void put_gateways_with_events(const std::vector<std::pair<GatewayRecord, EventRecord>>& batch) = 0;
 
   virtual std::optional<TokenRecord> token(const std::string& id) = 0;
   virtual std::vector<TokenRecord> tokens() = 0;

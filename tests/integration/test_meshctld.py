@@ -6,6 +6,7 @@ by other gateways within a second, delta resume, every bad-request class
 (state unchanged), and SIGKILL with acknowledged writes."""
 import os
 import signal
+import socket
 import stat
 import subprocess
 import time
@@ -349,6 +350,8 @@ def test_paths_tunnels_relays_and_revocation(mesh):
     assert status == 201, tun
     fwd, rev = tun["forward"], tun["reverse"]
     assert fwd["path"] == [a.id, t.id, z.id] and rev["path"] == [z.id, t.id, a.id] and fwd["spi"] != rev["spi"]
+    assert fwd["relays"] == [{"gateway": t.id, "prev": a.id, "next": z.id}]
+    assert rev["relays"] == [{"gateway": t.id, "prev": z.id, "next": a.id}]
     spis = set()
     while spis != {fwd["spi"], rev["spi"]}:
         got = watch_t.wait_for(lambda m: any(d["op"] == "spi" for d in m.get("deltas", [])), 2)
@@ -422,3 +425,73 @@ def test_openapi_document_is_valid_and_served(mesh):
             status, body = mesh.request(method.upper(), concrete, raw="{}" if method in ("post", "put") else None)
             assert status != 404 or "no such endpoint" not in str(body), (method, path, body)
             assert status != 405, (method, path, body)
+
+
+def start_with(meshctld, tmp_path, extra):
+    state = str(tmp_path / "state")
+    admin, _ = h.init_mesh(meshctld, state)
+    config = str(tmp_path / "meshctld.toml")
+    h.write_config(config, state, extra)
+    c = h.Controller(meshctld, config, state)
+    c.admin = admin
+    c.workdir = str(tmp_path)
+    return c
+
+
+def test_ephemeral_gateway_removed_after_time_down(meshctld, tmp_path):
+    mesh = start_with(meshctld, tmp_path, "[gateways]\nephemeral_remove_after_s = 1\n")
+    try:
+        eph, _ = register(mesh, "eph", token=join_token(mesh, "edge", ephemeral=True))
+        core, _ = register(mesh, "core", tok_role="core")
+        for g in (eph, core):
+            h.send_udp(mesh.beacon_port, g.beacon())
+        deadline = time.time() + 6
+        gone = False
+        while time.time() < deadline and not gone:
+            status, body = mesh.request("GET", "/v1/gateways", token=mesh.admin)
+            ids = [g["id"] for g in body["gateways"]]
+            gone = eph.id not in ids
+            time.sleep(0.1)
+        assert gone, body
+        assert core.id in ids  # a non-ephemeral gateway stays, down
+        status, events = mesh.request("GET", "/v1/events?limit=100", token=mesh.admin)
+        left = [e for e in events["events"] if e["kind"] == "left"]
+        assert left and left[0]["gateway"] == eph.id and "ephemeral" in left[0]["detail"]
+    finally:
+        mesh.stop()
+
+
+def test_request_rate_and_connection_limits(meshctld, tmp_path):
+    state = str(tmp_path / "state")
+    h.init_mesh(meshctld, state)
+    config = str(tmp_path / "strict.toml")
+    h.write_config(config, state)
+    with open(config) as f:
+        text = f.read().replace('[api]\nlisten = "127.0.0.1:0"\n',
+                                '[api]\nlisten = "127.0.0.1:0"\nrequests_per_second = 5\nmax_connections = 3\n')
+    with open(config, "w") as f:
+        f.write(text)
+    strict = h.Controller(meshctld, config, state)
+    try:
+        codes = [strict.request("GET", "/healthz")[0] for _ in range(12)]
+        assert codes[:5] == [200] * 5 and 429 in codes[5:], codes
+        status, body = strict.request("GET", "/healthz")
+        if status == 429:
+            assert "too many requests" in body["error"]
+        time.sleep(1.1)  # the bucket refills
+        assert strict.request("GET", "/healthz")[0] == 200
+        # Connections beyond max_connections are closed at once; the held ones work.
+        held = [socket.create_connection(("127.0.0.1", strict.api_port)) for _ in range(3)]
+        time.sleep(0.2)
+        extra = socket.create_connection(("127.0.0.1", strict.api_port), timeout=5)
+        extra.settimeout(5)
+        try:
+            assert extra.recv(1) == b""  # closed by the server
+        except ConnectionResetError:
+            pass
+        for s in held:
+            s.close()
+        time.sleep(1.5)  # the held connections are gone and the bucket refilled
+        assert strict.request("GET", "/healthz")[0] == 200
+    finally:
+        strict.stop()
