@@ -495,3 +495,28 @@ def test_request_rate_and_connection_limits(meshctld, tmp_path):
         assert strict.request("GET", "/healthz")[0] == 200
     finally:
         strict.stop()
+
+
+def test_tls_versions_and_foreign_certificates(mesh, meshctld, tmp_path):
+    import ssl as ssllib
+    # TLS 1.2 is refused: the controller speaks TLS 1.3 only.
+    ctx = ssllib.SSLContext(ssllib.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(mesh.ca)
+    ctx.maximum_version = ssllib.TLSVersion.TLSv1_2
+    with pytest.raises(ssllib.SSLError):
+        with socket.create_connection(("127.0.0.1", mesh.api_port), timeout=5) as raw:
+            ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+    # A client certificate from another mesh's CA fails the handshake.
+    other_state = str(tmp_path / "other")
+    other_admin, _ = h.init_mesh(meshctld, other_state)
+    other_config = str(tmp_path / "other.toml")
+    h.write_config(other_config, other_state)
+    other = h.Controller(meshctld, other_config, other_state)
+    try:
+        other.admin, other.workdir = other_admin, str(tmp_path)
+        foreign, _ = register(other, "foreign")
+    finally:
+        other.stop()
+    with pytest.raises((OSError, ConnectionError)):
+        mesh.request("GET", "/v1/gw/state", cert=foreign.cert_path, key=foreign.key_path)
+    assert mesh.request("GET", "/healthz")[0] == 200
