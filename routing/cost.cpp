@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <stdexcept>
 
 namespace meshgw::routing {
 
@@ -61,6 +63,26 @@ double queue_delay_ms(const Link& link, const CostParams& params) noexcept {
   const double mu = link.capacity_mbps * 1e6 / (8.0 * params.mean_packet_bytes);  // packets/s
   const double sojourn_ms = 1000.0 / (mu * (1.0 - rho));
   return std::min(sojourn_ms, params.max_queue_ms);
+}
+
+void validate(const CostModel& model) {
+  const auto& w = model.weights;
+  const std::pair<const char*, double> weights[] = {{"latency", w.latency}, {"jitter", w.jitter},   {"loss", w.loss},
+                                                    {"money", w.money},     {"headroom", w.headroom}, {"security", w.security},
+                                                    {"load", w.load},       {"hop", w.hop}};
+  for (const auto& [name, v] : weights)
+    if (!std::isfinite(v) || v < 0)
+      throw std::invalid_argument(std::string("cost weight ") + name + " must be a finite number >= 0");
+  const auto& p = model.params;
+  if (!std::isfinite(p.mean_packet_bytes) || p.mean_packet_bytes <= 0)
+    throw std::invalid_argument("cost parameter mean_packet_bytes must be > 0");
+  if (!std::isfinite(p.max_utilisation) || p.max_utilisation <= 0 || p.max_utilisation >= 1)
+    throw std::invalid_argument("cost parameter max_utilisation must be in (0, 1)");
+  for (const auto& [name, v] : {std::pair<const char*, double>{"max_queue_ms", p.max_queue_ms},
+                                {"max_load_penalty", p.max_load_penalty},
+                                {"max_headroom_penalty", p.max_headroom_penalty}})
+    if (!std::isfinite(v) || v < 0) throw std::invalid_argument(std::string("cost parameter ") + name + " must be >= 0");
+  if (p.max_security_level < 0) throw std::invalid_argument("cost parameter max_security_level must be >= 0");
 }
 
 LinkCostBreakdown explain_link(const Link& link, const CostModel& model) noexcept {

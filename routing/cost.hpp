@@ -74,6 +74,11 @@ struct CostModel {
   CostParams params;
 };
 
+// Throws std::invalid_argument naming the first weight or parameter that is
+// negative or not finite (a negative weight would break Dijkstra silently),
+// or a parameter out of its range. CsrGraph checks every model it is given.
+void validate(const CostModel& model);
+
 // Named traffic classes with sensible weights: "default", "realtime"
 // (latency and jitter dominate), "bulk" (money and load matter, latency
 // less), "secure" (transit security weighs heavily). nullopt if unknown.

@@ -49,6 +49,7 @@ std::vector<NodeIndex> breadth_first_order(const Topology& topo) {
 }  // namespace
 
 CsrGraph::CsrGraph(const Topology& topo, const CostModel& model, const Constraints& constraints) {
+  validate(model);
   const std::size_t n = topo.node_count();
   external_ = breadth_first_order(topo);
   internal_.resize(n);
@@ -133,6 +134,7 @@ void CsrGraph::compute_heuristic_scale() {
 }
 
 bool CsrGraph::refresh(const Topology& topo, const CostModel& model, const Constraints& constraints) {
+  validate(model);
   const std::size_t n = topo.node_count();
   if (n != node_count() || has_parallel_) return false;
   // Without parallel links every usable link is an edge: the structure is

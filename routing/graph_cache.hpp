@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Keeps the CSR form of a topology current as Topology::version moves: the
+// Keeps the CSR form of a topology current as Topology::version() moves: the
 // same version costs nothing, a new version is first patched in place
 // (metrics only, CsrGraph::refresh) and rebuilt only when the structure
 // changed. One cache per (cost model, constraints), i.e. per traffic class.
@@ -20,7 +20,7 @@ class GraphCache {
 
   // The graph for this topology, current for its version.
   const CsrGraph& graph(const Topology& topology) {
-    if (built_ && topology.version == version_) return graph_;
+    if (built_ && topology.version() == version_) return graph_;
     if (built_ && graph_.refresh(topology, model_, constraints_)) {
       ++refreshes_;
     } else {
@@ -28,7 +28,7 @@ class GraphCache {
       built_ = true;
       ++rebuilds_;
     }
-    version_ = topology.version;
+    version_ = topology.version();
     return graph_;
   }
 

@@ -66,6 +66,14 @@ Selection PathSelector::finish(State& st, const std::vector<NamedPath>& candidat
   return sel;
 }
 
+std::size_t PathSelector::forget(const std::string& destination) {
+  return std::erase_if(states_, [&](const auto& kv) { return kv.first.first == destination; });
+}
+
+std::size_t PathSelector::keep_only(const std::set<std::string>& destinations) {
+  return std::erase_if(states_, [&](const auto& kv) { return !destinations.contains(kv.first.first); });
+}
+
 Selection PathSelector::update(const std::string& destination, const std::string& traffic_class,
                                const std::vector<NamedPath>& candidates, std::uint64_t now_ns) {
   State& st = states_[{destination, traffic_class}];

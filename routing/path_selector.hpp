@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,11 @@ class PathSelector {
   // The hold time this gateway applies to a key (with its jitter).
   std::uint64_t hold_for(const std::string& destination, const std::string& traffic_class) const;
   std::size_t switches() const noexcept { return switches_; }
+  // Drops the state of destinations no longer in the mesh (a long-running
+  // agent must not keep every gateway that ever left); returns how many keys went.
+  std::size_t forget(const std::string& destination);
+  std::size_t keep_only(const std::set<std::string>& destinations);
+  std::size_t tracked() const noexcept { return states_.size(); }
 
  private:
   struct State {

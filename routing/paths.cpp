@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <stdexcept>
 #include <set>
 
 namespace meshgw::routing {
@@ -70,7 +72,18 @@ inline void PathFinder::relabel(NodeIndex v, double d, NodeIndex via, std::uint3
   return back_[v].pred != kNoNode && g.rank(via) < g.rank(back_[v].pred);
 }
 
+namespace {
+
+void require_node(const CsrGraph& g, NodeIndex v, const char* what) {
+  if (v >= g.node_count())
+    throw std::out_of_range(std::string(what) + " " + std::to_string(v) + " is not a node (the graph has " +
+                            std::to_string(g.node_count()) + ")");
+}
+
+}  // namespace
+
 void PathFinder::dijkstra(const CsrGraph& g, NodeIndex external_source) {
+  require_node(g, external_source, "source");
   const NodeIndex source = g.to_internal(external_source);
   reset(g.node_count());
   source_ = source;
@@ -97,6 +110,7 @@ void PathFinder::dijkstra(const CsrGraph& g, NodeIndex external_source) {
 }
 
 void PathFinder::bellman_ford(const CsrGraph& g, NodeIndex external_source) {
+  require_node(g, external_source, "source");
   const NodeIndex source = g.to_internal(external_source);
   reset(g.node_count());
   source_ = source;
@@ -356,6 +370,7 @@ std::vector<Path> PathFinder::k_shortest(const CsrGraph& g, NodeIndex s, NodeInd
 
 std::optional<Path> PathFinder::via_waypoint(const CsrGraph& g, NodeIndex s, NodeIndex w, NodeIndex t,
                                              Algorithm algo, std::optional<int> max_hops) {
+  if (s >= g.node_count() || w >= g.node_count() || t >= g.node_count()) return std::nullopt;
   if (w == s || w == t) return shortest(g, s, t, algo, max_hops);
   if (s == t) return std::nullopt;  // s -> w -> s would repeat s
   if (!g.transit_ok(g.to_internal(w))) return std::nullopt;

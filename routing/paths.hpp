@@ -43,6 +43,8 @@ struct Exclusions {
 class PathFinder {
  public:
   // Single-source shortest paths to every node (dist() and path_to() read them).
+  // Throws std::out_of_range for a source that is not a node of g. The
+  // point-to-point searches below return nullopt for such ends instead.
   void dijkstra(const CsrGraph& g, NodeIndex source);
   // Same answers with Bellman-Ford (no hop bound); for cross-checks.
   void bellman_ford(const CsrGraph& g, NodeIndex source);

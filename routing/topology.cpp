@@ -49,6 +49,7 @@ NodeIndex Topology::add_node(Node node) {
   const auto index = static_cast<NodeIndex>(nodes_.size());
   index_.emplace(node.id, index);
   nodes_.push_back(std::move(node));
+  ++version_;
   return index;
 }
 
@@ -67,6 +68,7 @@ LinkIndex Topology::add_link(Link link) {
   require(finite_nonneg(link.money_cost), name + ": money_cost must be >= 0");
   require(!link.weight || finite_nonneg(*link.weight), name + ": weight must be >= 0");
   links_.push_back(link);
+  ++version_;
   return static_cast<LinkIndex>(links_.size() - 1);
 }
 

@@ -61,14 +61,26 @@ class Topology {
   std::optional<NodeIndex> find(const std::string& id) const;
   const std::vector<Node>& nodes() const noexcept { return nodes_; }
   const std::vector<Link>& links() const noexcept { return links_; }
-  Node& node(NodeIndex i) { return nodes_.at(i); }
-  Link& link(LinkIndex i) { return links_.at(i); }
+  // Mutable access counts as a change: the version moves, so a GraphCache
+  // (or anyone comparing versions) sees every metric a caller may have set.
+  // Throws std::out_of_range for an index past the end.
+  Node& node(NodeIndex i) {
+    ++version_;
+    return nodes_.at(i);
+  }
+  Link& link(LinkIndex i) {
+    ++version_;
+    return links_.at(i);
+  }
   std::size_t node_count() const noexcept { return nodes_.size(); }
   std::size_t link_count() const noexcept { return links_.size(); }
 
-  std::uint64_t version = 0;  // bumped by whoever changes it; the CSR cache checks it
+  // Moves on every change made through this object (adds, mutable access);
+  // the CSR cache compares it.
+  std::uint64_t version() const noexcept { return version_; }
 
  private:
+  std::uint64_t version_ = 0;
   std::vector<Node> nodes_;
   std::vector<Link> links_;
   std::unordered_map<std::string, NodeIndex> index_;

@@ -162,11 +162,9 @@ TEST(GraphCache, FollowsTheTopologyVersion) {
   cache.graph(t);  // same version: nothing to do
   EXPECT_EQ(cache.rebuilds() + cache.refreshes(), 1u);
   t.link(0).latency_ms = 5;  // metrics only
-  ++t.version;
   EXPECT_DOUBLE_EQ(pf.shortest(cache.graph(t), 0, 1, Algorithm::dijkstra)->cost, 5.0);
   EXPECT_EQ(cache.refreshes(), 1u);
   t.link(2).up = t.link(3).up = true;  // structure
-  ++t.version;
   EXPECT_DOUBLE_EQ(pf.shortest(cache.graph(t), 0, 2, Algorithm::dijkstra)->cost, 6.0);
   EXPECT_EQ(cache.rebuilds(), 2u);
 }

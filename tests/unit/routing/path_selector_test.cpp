@@ -115,5 +115,20 @@ TEST(PathSelector, KeysAreIndependentAndHoldIsSpreadPerGateway) {
   EXPECT_EQ(s.update("z", "realtime", {kViaC}, 0).reason, SelectionReason::initial);
 }
 
+// Destinations that leave the mesh leave the selector too.
+TEST(PathSelector, StateOfDepartedDestinationsIsDropped) {
+  PathSelector s(config());
+  s.update("z", "default", {kViaB}, 0);
+  s.update("z", "realtime", {kViaB}, 0);
+  s.update("y", "default", {kViaC}, 0);
+  EXPECT_EQ(s.tracked(), 3u);
+  EXPECT_EQ(s.forget("z"), 2u);
+  EXPECT_EQ(s.tracked(), 1u);
+  EXPECT_EQ(s.keep_only({"x"}), 1u);
+  EXPECT_EQ(s.tracked(), 0u);
+  // A returning destination starts afresh.
+  EXPECT_EQ(s.update("z", "default", {kViaC}, 0).reason, SelectionReason::initial);
+}
+
 }  // namespace
 }  // namespace meshgw::routing

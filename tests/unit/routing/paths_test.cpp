@@ -396,5 +396,76 @@ TEST(Paths, AstarBoundIsAdmissibleWhateverTheWeights) {
   }
 }
 
+// A long-running caller may hand any index: it is refused, never read past.
+TEST(PathFinder, OutOfRangeEndsAreRefused) {
+  Topology t;
+  for (const char* id : {"a", "b", "c"}) t.add_node({.id = id});
+  Link l;
+  l.src = 0;
+  l.dst = 1;
+  l.latency_ms = 1;
+  t.add_bidirectional(l);
+  l.src = 1;
+  l.dst = 2;
+  t.add_bidirectional(l);
+  const CsrGraph g(t, {});
+  PathFinder pf;
+  EXPECT_THROW(pf.dijkstra(g, 3), std::out_of_range);
+  EXPECT_THROW(pf.bellman_ford(g, 1000), std::out_of_range);
+  EXPECT_FALSE(pf.shortest(g, 0, 7, Algorithm::dijkstra));
+  EXPECT_FALSE(pf.shortest(g, 9, 0, Algorithm::astar));
+  EXPECT_FALSE(pf.via_waypoint(g, 0, 42, 2, Algorithm::dijkstra));
+  EXPECT_FALSE(pf.via_waypoint(g, 0, 1, 42, Algorithm::dijkstra));
+  EXPECT_TRUE(pf.k_shortest(g, 0, 99, 3).empty());
+  EXPECT_TRUE(pf.via_waypoint(g, 0, 1, 2, Algorithm::dijkstra));
+  EXPECT_THROW(t.link(99), std::out_of_range);
+  EXPECT_THROW(t.node(3), std::out_of_range);
+}
+
+TEST(CostModel, NegativeOrNonFiniteWeightsAreRefused) {
+  Topology t;
+  t.add_node({.id = "a"});
+  CostModel m;
+  m.weights.latency = -1;
+  try {
+    CsrGraph g(t, m);
+    FAIL() << "a negative weight was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("latency"), std::string::npos) << e.what();
+  }
+  m = {};
+  m.weights.hop = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(CsrGraph(t, m), std::invalid_argument);
+  m = {};
+  m.params.max_utilisation = 1.0;
+  EXPECT_THROW(CsrGraph(t, m), std::invalid_argument);
+  m = {};
+  CsrGraph g(t, m);
+  m.weights.loss = -5;
+  EXPECT_THROW((void)g.refresh(t, m, {}), std::invalid_argument);
+}
+
+TEST(Topology, EveryChangeMovesTheVersion) {
+  Topology t;
+  const std::uint64_t v0 = t.version();
+  t.add_node({.id = "a"});
+  t.add_node({.id = "b"});
+  EXPECT_GT(t.version(), v0);
+  Link l;
+  l.src = 0;
+  l.dst = 1;
+  t.add_link(l);
+  const std::uint64_t v1 = t.version();
+  t.link(0).latency_ms = 4;
+  EXPECT_GT(t.version(), v1);
+  const std::uint64_t v2 = t.version();
+  t.node(1).up = false;
+  EXPECT_GT(t.version(), v2);
+  const std::uint64_t v3 = t.version();
+  (void)t.links();  // reading does not
+  (void)t.nodes();
+  EXPECT_EQ(t.version(), v3);
+}
+
 }  // namespace
 }  // namespace meshgw::routing

@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "routing/graph_cache.hpp"
 #include "routing/paths.hpp"
 
 namespace meshgw::routing::predict {
@@ -81,6 +82,37 @@ TEST(LinkLoadPredictor, LinksWithoutCapacityOrForecastAreLeftAlone) {
   EXPECT_EQ(predictor.apply(t), 0u);
   EXPECT_FALSE(t.link(0).predicted_utilisation.has_value());
   EXPECT_THROW(LinkLoadPredictor({}, 0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace meshgw::routing::predict
+
+namespace meshgw::routing::predict {
+namespace {
+
+// A long-running caller keeps one GraphCache; the predictor's writes must
+// reach it without anyone bumping a version by hand.
+TEST(LinkLoadPredictor, ACachedGraphSeesThePrediction) {
+  std::vector<double> history;
+  for (int i = 0; i < 60; ++i) history.push_back(2.0 + 0.1 * i);
+  LinkLoadPredictor predictor({.season = 0, .selection_horizon = 12}, 12);
+  predictor.fit("a", "z", history);
+  predictor.update("a", "b", 5.0);
+  Topology t = two_paths();
+  t.link(0).utilisation = history.back() / 10.0;
+  CostModel model;
+  model.params.mean_packet_bytes = 1500;
+  GraphCache cache(model, {});
+  PathFinder pf;
+  const auto before = pf.shortest(cache.graph(t), *t.find("a"), *t.find("z"), Algorithm::dijkstra);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->hops(), 1u);
+  const std::uint64_t v = t.version();
+  ASSERT_EQ(predictor.apply(t), 2u);
+  EXPECT_GT(t.version(), v);
+  const auto after = pf.shortest(cache.graph(t), *t.find("a"), *t.find("z"), Algorithm::dijkstra);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->hops(), 2u) << "the cached graph was refreshed with the predicted utilisation";
 }
 
 }  // namespace
