@@ -96,6 +96,39 @@ struct Parser {
     d.stuck_worker_ms = static_cast<std::uint32_t>(r.integer("stuck_worker_ms", 10, 60000, 1000));
   }
 
+  double real(const Reader& r, const toml::table& t, const std::string& key, double lo, double hi) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return 0;
+    if (!n->is_floating_point() && !n->is_integer()) r.fail(key, "must be a number");
+    const double v = n->is_integer() ? static_cast<double>(*n->value<std::int64_t>()) : *n->value<double>();
+    if (!(v >= lo && v <= hi)) r.fail(key, "must be in " + std::to_string(lo) + ".." + std::to_string(hi));
+    return v;
+  }
+
+  // [controller]: join a mesh (registration, beacons, the mesh state).
+  void controller(const Reader& top) {
+    const toml::table* t = top.table("controller");
+    if (t == nullptr) return;
+    Reader r(source, *t, "[controller]");
+    r.only({"url", "ca_file", "join_token_file", "state_dir", "role", "beacon_interval_ms", "renew_before_s",
+            "declared_bps", "latitude", "longitude"});
+    ControllerSettings c;
+    c.url = r.str("url");
+    if (c.url.rfind("https://", 0) != 0) r.fail("url", "must be https://HOST:PORT of meshctld");
+    c.ca_file = resolve(r.str("ca_file"));
+    c.join_token_file = resolve(r.str("join_token_file", std::string()));
+    c.state_dir = resolve(r.str("state_dir"));
+    c.role = r.str("role", std::string());
+    if (!c.role.empty() && !routing::role_from_string(c.role)) r.fail("role", "must be core, edge or transit");
+    c.beacon_interval_ms = static_cast<unsigned>(r.integer("beacon_interval_ms", 100, 60000, 2000));
+    c.renew_before_s = static_cast<unsigned>(r.integer("renew_before_s", 60, 30 * 86400, 3600));
+    c.declared_bps = static_cast<std::uint64_t>(r.integer("declared_bps", 0, std::int64_t{1} << 50, 0));
+    if (r.has("latitude") != r.has("longitude")) r.fail(r.has("latitude") ? "latitude" : "longitude", "latitude and longitude go together");
+    c.latitude_e6 = static_cast<std::int32_t>(real(r, *t, "latitude", -90, 90) * 1e6);
+    c.longitude_e6 = static_cast<std::int32_t>(real(r, *t, "longitude", -180, 180) * 1e6);
+    cfg.controller = c;
+  }
+
   void stats(const Reader& top) {
     const toml::table* t = top.table("stats");
     if (t == nullptr) return;
@@ -336,12 +369,13 @@ struct Parser {
 
   void parse(const toml::table& root) {
     Reader top(source, root, "");
-    top.only({"gateway", "eal", "dataplane", "stats", "port", "neighbour", "tunnel", "route", "path",
+    top.only({"gateway", "eal", "dataplane", "stats", "controller", "port", "neighbour", "tunnel", "route", "path",
               "relay", "policy"});
     gateway(top);
     eal(top);
     dataplane_section(top);
     stats(top);
+    controller(top);
     ports(top);
     neighbours(top);
     tunnels(top);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "controlplane/common/toml_reader.hpp"
+#include "mesh_link.hpp"
 #include "dataplane/settings.hpp"
 #include "routing/forwarding_plan.hpp"
 
@@ -49,6 +50,8 @@ struct GatewayConfig {
   routing::ForwardingPlan plan;
   std::map<std::uint32_t, std::string> key_files;  // SPI -> file (meshctl esp keygen format, 0600)
   std::optional<StatsListen> stats;
+  // [controller]: the mesh this gateway joins (registration, beacons, state).
+  std::optional<ControllerSettings> controller;
 };
 
 // Reads every SA key file into the store; throws ConfigError naming the

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "crypto/bytes.hpp"
 #include "dataplane/runtime.hpp"
 #include "gateway_config.hpp"
 #include "log.hpp"
@@ -60,6 +61,18 @@ CONFIGURATION
                  backend = "ipsec-mb" (or "openssl", one worker only)
                  replay_window = 1024, stuck_worker_ms = 1000
     [stats]      listen = "127.0.0.1:9464"   GET /v1/stats (JSON), /metrics
+    [controller] the mesh to join (optional):
+                 url = "https://127.0.0.1:8443"   meshctld
+                 ca_file = "ca.pem"               the mesh CA (from meshctld init)
+                 join_token_file = "join.token"   0600; read only until registered
+                 state_dir = "/var/lib/meshgw"    key, certificate, identity
+                                                  (0600), last mesh state
+                 role = "edge"                    asked for; the token decides
+                 beacon_interval_ms = 2000, renew_before_s = 3600,
+                 declared_bps = 0, latitude = 41.88, longitude = -87.63
+                 meshgw forwards on its static plan meanwhile; registration,
+                 beacons and the state stream retry with backoff while the
+                 controller is away
     [[port]]     name, role = "lan" | "wan" (exactly one wan, at most one lan),
                  device = a DPDK device string: net_pcap0,rx_pcap=IN,tx_pcap=OUT
                  | net_tap0,iface=NAME | net_af_packet0,iface=NAME | net_memif0,...
@@ -186,6 +199,32 @@ void reload(const std::string& path, agent::GatewayConfig& current, dataplane::S
   }
 }
 
+// A quarter-second turn of the mesh side of the control loop: what beacons
+// say (the WAN address, the workers' busy share as load) and the newest
+// mesh view. Building forwarding plans from the view comes with path
+// computation and the key exchange.
+void mesh_turn(const agent::GatewayConfig& cfg, dataplane::Dataplane& dp, agent::MeshLink& link,
+               std::uint64_t& last_bursts, std::uint64_t& last_empty) {
+  agent::BeaconInputs in;
+  for (const auto& p : cfg.dataplane.ports) {
+    if (p.role != dataplane::PortRole::wan || p.address.ipv4 == 0) continue;
+    api::BeaconAddress a;
+    crypto::store_be32(a.ip.data(), p.address.ipv4);
+    a.port = crypto::kEspUdpPort;
+    in.addresses.push_back(a);
+  }
+  const dataplane::DataplaneStats st = dp.stats();
+  const std::uint64_t busy = st.bursts - last_bursts, idle = st.empty_polls - last_empty;
+  last_bursts = st.bursts;
+  last_empty = st.empty_polls;
+  in.load_permille = busy + idle == 0 ? 0 : static_cast<std::uint16_t>(1000 * busy / (busy + idle));
+  link.set_beacon_inputs(std::move(in));
+  if (auto view = link.take_view())
+    agent::log_info("mesh state " + view->epoch() + "/" + std::to_string(view->version()) + ": " +
+                    std::to_string(view->gateways().size()) + " gateways, " + std::to_string(view->links().size()) +
+                    " links, " + std::to_string(view->spis().size()) + " SPIs through this gateway");
+}
+
 int run(const Options& opt) {
   agent::GatewayConfig cfg = agent::GatewayConfig::from_file(opt.config);
   dataplane::SaStore store(cfg.dataplane.backend, cfg.dataplane.replay_window);
@@ -217,6 +256,15 @@ int run(const Options& opt) {
                     std::to_string(cfg.plan.routes.size()) + " routes" +
                     (server ? ", stats on " + cfg.stats->address + ":" + std::to_string(server->port()) : ""));
     std::cout << "meshgw: ready" << (server ? " stats_port=" + std::to_string(server->port()) : "") << std::endl;
+    // The mesh: registration, beacons and the mesh state, in threads of their
+    // own; the control loop below only hands them inputs and takes views.
+    std::unique_ptr<agent::MeshLink> link;
+    if (cfg.controller) {
+      link = std::make_unique<agent::MeshLink>(*cfg.controller);
+      link->start();
+    }
+    auto next_mesh_turn = std::chrono::steady_clock::now();
+    std::uint64_t last_bursts = 0, last_empty = 0;
     auto last_warning = std::chrono::steady_clock::time_point{};
     const auto swap_period = opt.swap_rate ? std::chrono::nanoseconds(1000000000 / opt.swap_rate)
                                            : std::chrono::nanoseconds(0);
@@ -231,6 +279,10 @@ int run(const Options& opt) {
       if (g_reload != 0) {
         g_reload = 0;
         reload(opt.config, cfg, store, dp);
+      }
+      if (link && now >= next_mesh_turn) {
+        next_mesh_turn = now + std::chrono::milliseconds(250);
+        mesh_turn(cfg, dp, *link, last_bursts, last_empty);
       }
       if (exchange.wanted()) {
         const double up = std::chrono::duration<double>(now - started).count();
@@ -247,6 +299,14 @@ int run(const Options& opt) {
       }
     }
     agent::log_info("stopping");
+    if (link) {
+      const agent::MeshLinkStatus st = link->status();
+      agent::log_info("controller link: gateway " + (st.gateway_id.empty() ? std::string("(unregistered)") : st.gateway_id) +
+                      ", mesh state " + st.epoch + "/" + std::to_string(st.version) + ", " +
+                      std::to_string(st.beacons_sent) + " beacons sent, " + std::to_string(st.reconnects) +
+                      " stream reconnects");
+      link->stop();
+    }
     dp.stop_workers();
     server.reset();
     std::cout << "meshgw " << cfg.gateway_id << " stopped; final counters:\n" << agent::summary_text(dp.stats())

@@ -16,10 +16,13 @@
 #include "args.hpp"
 #include "controlplane/common/secret_file.hpp"
 #include "crypto/pki.hpp"
-#include "rest_client.hpp"
+#include "controlplane/common/rest_client.hpp"
 
 namespace meshgw::cli {
 
+using common::RestAnswer;
+using common::RestClient;
+using common::RestEndpoint;
 using nlohmann::json;
 
 const char* const kRestUsage = R"(usage: meshctl RESOURCE [VERB] [options]     (against a running meshctld)

@@ -15,6 +15,7 @@ Controller::Controller(const ControllerConfig& config, std::unique_ptr<Storage> 
       epoch_(std::move(epoch)),
       registry_(*storage_, ca_, {config.cert_lifetime_s}),
       state_(epoch_, config.delta_log) {
+  beacon_port_ = config.beacons.port;
   // A gateway that was up before the restart has to beacon again to be up:
   // until then it is down (it keeps forwarding on its own state meanwhile).
   for (GatewayRecord g : storage_->gateways()) {

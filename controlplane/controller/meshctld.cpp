@@ -189,6 +189,7 @@ int run_serve(const std::string& config_path, bool check_only) {
     Controller controller(config, std::move(storage), ca, epoch);
     HttpServer http(controller, config, ca);
     BeaconReceiver beacons(controller, config.beacons.address, config.beacons.port);
+    controller.set_beacon_port(beacons.port());
     controller.set_change_listener([&http] { http.notify(); });
     struct sigaction sa {};
     sa.sa_handler = on_stop;

@@ -225,7 +225,7 @@ struct RestRoutes {
                 {"certificate", r.certificate_pem},
                 {"ca", r.ca_pem},
                 {"beacon_key", key_hex},
-                {"beacon_port", c.config_.beacons.port},
+                {"beacon_port", c.beacon_port()},
                 {"cert_not_after", r.gateway.cert_not_after}};
     ApiResponse res = json_response(201, out);
     OPENSSL_cleanse(key_hex.data(), key_hex.size());

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -138,3 +139,18 @@ def test_connection_sources_and_errors(meshctl, mesh, tmp_path):
     h.init_mesh(os.environ["MESHCTLD"], str(other))
     r = run(meshctl, mesh, "health", "--ca", str(other / "ca.pem"), check=False)
     assert r.returncode == 1 and "TLS handshake failed" in r.stderr
+
+
+def test_events_follow(meshctl, mesh):
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": mesh.workdir, "MESHCTL_TOKEN": mesh.admin,
+           "MESHCTL_SERVER": f"https://127.0.0.1:{mesh.api_port}", "MESHCTL_CA": mesh.ca}
+    follow = subprocess.Popen([meshctl, "events", "--follow", "-o", "json"], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        time.sleep(0.3)
+        gw, _ = register_via_api(mesh, "followed")
+        line = follow.stdout.readline()  # arrives as it happens, not when a buffer fills
+        event = json.loads(line)
+        assert event["kind"] == "joined" and event["gateway"] == gw.id
+    finally:
+        follow.kill()
+        follow.wait()

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// meshctl's HTTPS client for meshctld (Boost.Beast over asio::ssl, TLS 1.3):
+// The HTTPS client for meshctld (meshctl and the gateway agent) (Boost.Beast over asio::ssl, TLS 1.3):
 // the server certificate is verified against the mesh CA and the server's
 // name or address; a bearer token (operator API) or a client certificate
 // (gateway API) authenticates. One connection per request; streams read
@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-namespace meshgw::cli {
+namespace meshgw::common {
 
 struct RestEndpoint {
   std::string host = "127.0.0.1";
@@ -35,13 +35,18 @@ class RestClient {
   explicit RestClient(RestEndpoint endpoint);
   ~RestClient();
   RestAnswer request(const std::string& method, const std::string& target, const std::string& body = {});
-  // GET target as a stream: on_line for each line until it returns false or
-  // the server ends the stream. Returns the HTTP status.
-  int stream(const std::string& target, const std::function<bool(const std::string&)>& on_line);
+  // GET target as a stream: on_line for each line until it returns false,
+  // the server ends the stream, nothing arrives for idle_timeout_s (a
+  // controller that went away without closing), or cancel() is called.
+  // Returns the HTTP status.
+  int stream(const std::string& target, const std::function<bool(const std::string&)>& on_line,
+             int idle_timeout_s = 0);
+  // Any thread: ends a stream() in progress.
+  void cancel() noexcept;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace meshgw::cli
+}  // namespace meshgw::common

@@ -12,9 +12,13 @@
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <atomic>
 #include <stdexcept>
 
-namespace meshgw::cli {
+namespace meshgw::common {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -58,6 +62,7 @@ RestEndpoint RestEndpoint::from_url(const std::string& url) {
 
 struct RestClient::Impl {
   RestEndpoint ep;
+  std::atomic<int> stream_fd{-1};
   asio::io_context io;
   ssl::context tls{ssl::context::tls_client};
 
@@ -138,8 +143,24 @@ RestAnswer RestClient::request(const std::string& method, const std::string& tar
   return {static_cast<int>(parser.get().result_int()), parser.get().body()};
 }
 
-int RestClient::stream(const std::string& target, const std::function<bool(const std::string&)>& on_line) {
+void RestClient::cancel() noexcept {
+  const int fd = impl_->stream_fd.load();
+  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);  // the blocked read returns
+}
+
+int RestClient::stream(const std::string& target, const std::function<bool(const std::string&)>& on_line,
+                       int idle_timeout_s) {
   auto stream = impl_->connect();
+  const int fd = beast::get_lowest_layer(*stream).socket().native_handle();
+  if (idle_timeout_s > 0) {
+    timeval tv{idle_timeout_s, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  impl_->stream_fd.store(fd);
+  struct Clear {
+    std::atomic<int>& fd;
+    ~Clear() { fd.store(-1); }
+  } clear{impl_->stream_fd};
   auto req = impl_->make("GET", target, "");
   beast::error_code ec;
   http::write(*stream, req, ec);
@@ -156,7 +177,8 @@ int RestClient::stream(const std::string& target, const std::function<bool(const
   while (!parser.is_done()) {
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof chunk;
-    http::read(*stream, buffer, parser, ec);
+    // read_some: a stream's body never ends; take what has arrived.
+    http::read_some(*stream, buffer, parser, ec);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) break;
     pending.append(chunk, sizeof chunk - parser.get().body().size);
@@ -170,4 +192,4 @@ int RestClient::stream(const std::string& target, const std::function<bool(const
   return status;
 }
 
-}  // namespace meshgw::cli
+}  // namespace meshgw::common

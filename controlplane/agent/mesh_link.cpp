@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "mesh_link.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <openssl/crypto.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "controlplane/common/log.hpp"
+#include "controlplane/common/rest_client.hpp"
+#include "controlplane/common/secret_file.hpp"
+#include "crypto/hex.hpp"
+#include "crypto/pki.hpp"
+#include "routing/topology.hpp"
+
+namespace meshgw::agent {
+
+using nlohmann::json;
+
+struct MeshLink::Identity {
+  std::string gateway_id;
+  std::string role;
+  std::vector<std::uint8_t> beacon_key;
+  std::uint16_t beacon_port = 0;
+  std::int64_t cert_not_after = 0;
+  ~Identity() { OPENSSL_cleanse(beacon_key.data(), beacon_key.size()); }
+};
+
+namespace {
+
+std::int64_t unix_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+std::uint64_t unix_us() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+void write_public(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".new";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw std::runtime_error(tmp + ": cannot write");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+// The token file's first non-comment line.
+std::string read_token(const std::string& path) {
+  std::string text = common::read_secret_text(path, 4096);
+  std::istringstream in(text);
+  std::string line, token;
+  while (std::getline(in, line)) {
+    const auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    token = line.substr(b, line.find_last_not_of(" \t\r") - b + 1);
+    break;
+  }
+  OPENSSL_cleanse(text.data(), text.size());
+  if (token.empty()) throw std::runtime_error(path + ": no join token in the file");
+  return token;
+}
+
+}  // namespace
+
+MeshLink::MeshLink(ControllerSettings settings) : settings_(std::move(settings)) {
+  std::filesystem::create_directories(settings_.state_dir);
+  ::chmod(settings_.state_dir.c_str(), 0700);
+  const std::string id_path = settings_.state_dir + "/identity.json";
+  if (std::filesystem::exists(id_path)) {
+    std::string text = common::read_secret_text(id_path, 65536);
+    json j;
+    try {
+      j = json::parse(text);
+    } catch (const json::exception& e) {
+      throw std::runtime_error(id_path + ": not an identity file: " + e.what());
+    }
+    OPENSSL_cleanse(text.data(), text.size());
+    auto id = std::make_unique<Identity>();
+    id->gateway_id = j.at("gateway_id").get<std::string>();
+    id->role = j.at("role").get<std::string>();
+    auto key = crypto::from_hex(j.at("beacon_key").get<std::string>());
+    if (!key || key->size() != 32) throw std::runtime_error(id_path + ": bad beacon_key");
+    id->beacon_key = std::move(*key);
+    id->beacon_port = j.at("beacon_port").get<std::uint16_t>();
+    id->cert_not_after = j.at("cert_not_after").get<std::int64_t>();
+    common::read_secret_text(settings_.state_dir + "/gateway.key", 16384);  // present and private
+    identity_ = std::move(id);
+    status_.gateway_id = identity_->gateway_id;
+    status_.role = identity_->role;
+    status_.registered = true;
+    status_.cert_not_after = identity_->cert_not_after;
+  }
+  if (auto v = MeshView::load(settings_.state_dir + "/mesh_state.json")) {
+    view_ = std::move(*v);
+    view_changed_ = true;  // the control thread starts from what it had
+    status_.epoch = view_.epoch();
+    status_.version = view_.version();
+  }
+}
+
+MeshLink::~MeshLink() { stop(); }
+
+void MeshLink::start() {
+  stop_ = false;
+  link_thread_ = std::thread([this] { link_loop(); });
+  watch_thread_ = std::thread([this] { watch_loop(); });
+}
+
+void MeshLink::stop() {
+  stop_ = true;
+  wake_.notify_all();
+  {
+    std::lock_guard lock(mutex_);
+    if (stream_client_) stream_client_->cancel();
+  }
+  if (link_thread_.joinable()) link_thread_.join();
+  if (watch_thread_.joinable()) watch_thread_.join();
+  if (beacon_fd_ >= 0) ::close(beacon_fd_);
+  beacon_fd_ = -1;
+}
+
+bool MeshLink::wait(unsigned ms) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_.load(); });
+  return !stop_;
+}
+
+void MeshLink::set_error(const std::string& e) {
+  std::lock_guard lock(mutex_);
+  if (status_.last_error != e) common::log_warning("controller: " + e);
+  status_.last_error = e;
+}
+
+void MeshLink::set_beacon_inputs(BeaconInputs inputs) {
+  std::lock_guard lock(mutex_);
+  inputs_ = std::move(inputs);
+}
+
+std::optional<MeshView> MeshLink::take_view() {
+  std::lock_guard lock(mutex_);
+  if (!view_changed_) return std::nullopt;
+  view_changed_ = false;
+  return view_;
+}
+
+MeshLinkStatus MeshLink::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+bool MeshLink::register_gateway() {
+  const std::string key_path = settings_.state_dir + "/gateway.key";
+  if (!std::filesystem::exists(key_path)) {
+    const auto key = crypto::pki::PrivateKey::generate_p256();
+    std::string pem = key.pem();
+    common::write_secret_text(key_path, pem, false);
+    OPENSSL_cleanse(pem.data(), pem.size());
+  }
+  std::string key_pem = common::read_secret_text(key_path, 16384);
+  const auto key = crypto::pki::PrivateKey::from_pem(key_pem);
+  OPENSSL_cleanse(key_pem.data(), key_pem.size());
+  common::RestEndpoint ep = common::RestEndpoint::from_url(settings_.url);
+  ep.ca_file = settings_.ca_file;
+  common::RestClient client(ep);
+  json body = {{"token", read_token(settings_.join_token_file)}, {"csr", crypto::pki::make_csr(key, "meshgw")}};
+  if (!settings_.role.empty()) body["role"] = settings_.role;
+  std::string text = body.dump();
+  OPENSSL_cleanse(body["token"].get_ref<std::string&>().data(), body["token"].get_ref<std::string&>().size());
+  const common::RestAnswer r = client.request("POST", "/v1/register", text);
+  OPENSSL_cleanse(text.data(), text.size());
+  if (r.status != 201) {
+    std::string why = r.body;
+    try {
+      why = json::parse(r.body).value("error", r.body);
+    } catch (const json::exception&) {
+    }
+    set_error("registration refused (" + std::to_string(r.status) + "): " + why);
+    return false;
+  }
+  const json a = json::parse(r.body);
+  auto id = std::make_unique<Identity>();
+  id->gateway_id = a.at("gateway_id").get<std::string>();
+  id->role = a.at("role").get<std::string>();
+  auto bkey = crypto::from_hex(a.at("beacon_key").get<std::string>());
+  if (!bkey || bkey->size() != 32) throw std::runtime_error("registration answer: bad beacon_key");
+  id->beacon_key = std::move(*bkey);
+  id->beacon_port = a.at("beacon_port").get<std::uint16_t>();
+  id->cert_not_after = a.at("cert_not_after").get<std::int64_t>();
+  write_public(settings_.state_dir + "/gateway.pem", a.at("certificate").get<std::string>());
+  write_public(settings_.state_dir + "/ca.pem", a.at("ca").get<std::string>());
+  std::string id_text = json{{"gateway_id", id->gateway_id}, {"role", id->role}, {"beacon_key", a.at("beacon_key")},
+                             {"beacon_port", id->beacon_port}, {"cert_not_after", id->cert_not_after}}
+                            .dump();
+  common::write_secret_text(settings_.state_dir + "/identity.json", id_text + "\n", true);
+  OPENSSL_cleanse(id_text.data(), id_text.size());
+  common::log_info("registered with " + settings_.url + " as " + id->gateway_id + " (" + id->role + ")");
+  std::lock_guard lock(mutex_);
+  status_.gateway_id = id->gateway_id;
+  status_.role = id->role;
+  status_.registered = true;
+  status_.cert_not_after = id->cert_not_after;
+  status_.last_error.clear();
+  identity_ = std::move(id);
+  wake_.notify_all();
+  return true;
+}
+
+void MeshLink::renew_if_due(std::int64_t now_s) {
+  std::int64_t not_after;
+  {
+    std::lock_guard lock(mutex_);
+    not_after = identity_->cert_not_after;
+  }
+  if (not_after - now_s > static_cast<std::int64_t>(settings_.renew_before_s)) return;
+  common::RestEndpoint ep = common::RestEndpoint::from_url(settings_.url);
+  ep.ca_file = settings_.ca_file;
+  ep.cert_file = settings_.state_dir + "/gateway.pem";
+  ep.key_file = settings_.state_dir + "/gateway.key";
+  common::RestClient client(ep);
+  std::string key_pem = common::read_secret_text(ep.key_file, 16384);
+  const auto key = crypto::pki::PrivateKey::from_pem(key_pem);
+  OPENSSL_cleanse(key_pem.data(), key_pem.size());
+  const common::RestAnswer r = client.request("POST", "/v1/gw/renew", json{{"csr", crypto::pki::make_csr(key, "meshgw")}}.dump());
+  if (r.status != 200) {
+    set_error("renewal refused (" + std::to_string(r.status) + "): " + r.body);
+    return;
+  }
+  const json a = json::parse(r.body);
+  write_public(ep.cert_file, a.at("certificate").get<std::string>());
+  std::lock_guard lock(mutex_);
+  identity_->cert_not_after = a.at("cert_not_after").get<std::int64_t>();
+  status_.cert_not_after = identity_->cert_not_after;
+  // identity.json keeps the new expiry too, for the next start.
+  std::string key_hex;
+  crypto::append_hex(key_hex, identity_->beacon_key.data(), identity_->beacon_key.size());
+  std::string id_text = json{{"gateway_id", identity_->gateway_id}, {"role", identity_->role}, {"beacon_key", key_hex},
+                             {"beacon_port", identity_->beacon_port}, {"cert_not_after", identity_->cert_not_after}}
+                            .dump();
+  common::write_secret_text(settings_.state_dir + "/identity.json", id_text + "\n", true);
+  OPENSSL_cleanse(id_text.data(), id_text.size());
+  OPENSSL_cleanse(key_hex.data(), key_hex.size());
+  common::log_info("certificate renewed, valid until " + std::to_string(identity_->cert_not_after));
+}
+
+void MeshLink::send_beacon() {
+  api::Beacon b;
+  std::vector<std::uint8_t> key;
+  std::uint16_t port;
+  {
+    std::lock_guard lock(mutex_);
+    b.gateway_id = identity_->gateway_id;
+    const auto role = routing::role_from_string(identity_->role);
+    b.role = static_cast<std::uint8_t>(role.value_or(routing::Role::edge));
+    b.addresses = inputs_.addresses;
+    b.load_permille = inputs_.load_permille;
+    b.neighbours = inputs_.neighbours;
+    key = identity_->beacon_key;
+    port = identity_->beacon_port;
+  }
+  // Strictly increasing across restarts too: the wall clock in microseconds.
+  last_sequence_ = std::max(last_sequence_ + 1, unix_us());
+  b.sequence = last_sequence_;
+  b.sent_ms = unix_us() / 1000;
+  b.declared_bps = settings_.declared_bps;
+  b.latitude_e6 = settings_.latitude_e6;
+  b.longitude_e6 = settings_.longitude_e6;
+  if (b.addresses.size() > api::kBeaconMaxAddresses) b.addresses.resize(api::kBeaconMaxAddresses);
+  if (b.neighbours.size() > api::kBeaconMaxNeighbours) b.neighbours.resize(api::kBeaconMaxNeighbours);
+  const std::vector<std::uint8_t> datagram = api::encode_beacon(b, key);
+  OPENSSL_cleanse(key.data(), key.size());
+  if (beacon_fd_ < 0) {
+    const common::RestEndpoint ep = common::RestEndpoint::from_url(settings_.url);
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* res = nullptr;
+    if (::getaddrinfo(ep.host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || res == nullptr) {
+      set_error("beacons: cannot resolve " + ep.host);
+      return;
+    }
+    beacon_fd_ = ::socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (beacon_fd_ >= 0 && ::connect(beacon_fd_, res->ai_addr, res->ai_addrlen) != 0) {
+      ::close(beacon_fd_);
+      beacon_fd_ = -1;
+    }
+    ::freeaddrinfo(res);
+    if (beacon_fd_ < 0) {
+      set_error("beacons: cannot open a socket to " + ep.host + ":" + std::to_string(port));
+      return;
+    }
+  }
+  if (::send(beacon_fd_, datagram.data(), datagram.size(), 0) == static_cast<ssize_t>(datagram.size())) {
+    std::lock_guard lock(mutex_);
+    ++status_.beacons_sent;
+  }
+}
+
+void MeshLink::link_loop() {
+  unsigned backoff_ms = 500;
+  while (!stop_) {
+    bool have_identity;
+    {
+      std::lock_guard lock(mutex_);
+      have_identity = identity_ != nullptr;
+    }
+    try {
+      if (!have_identity) {
+        if (!register_gateway()) {
+          if (!wait(backoff_ms)) return;
+          backoff_ms = std::min(30000u, backoff_ms * 2);
+        }
+        continue;
+      }
+      renew_if_due(unix_s());
+      send_beacon();
+    } catch (const std::exception& e) {
+      set_error(e.what());  // the controller is away: retried, forwarding goes on
+      if (!wait(backoff_ms)) return;
+      backoff_ms = std::min(30000u, backoff_ms * 2);
+      continue;
+    }
+    backoff_ms = 500;
+    if (!wait(settings_.beacon_interval_ms)) return;
+  }
+}
+
+void MeshLink::watch_loop() {
+  unsigned backoff_ms = 250;
+  while (!stop_) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stop_ || identity_ != nullptr; });
+      if (stop_) return;
+    }
+    std::string target;
+    {
+      std::lock_guard lock(mutex_);
+      target = "/v1/gw/watch?epoch=" + view_.epoch() + "&since=" + std::to_string(view_.version());
+    }
+    try {
+      common::RestEndpoint ep = common::RestEndpoint::from_url(settings_.url);
+      ep.ca_file = settings_.ca_file;
+      ep.cert_file = settings_.state_dir + "/gateway.pem";
+      ep.key_file = settings_.state_dir + "/gateway.key";
+      auto client = std::make_shared<common::RestClient>(ep);
+      {
+        std::lock_guard lock(mutex_);
+        stream_client_ = client;
+        if (stop_) return;
+      }
+      // Heartbeats come every 5 s: 15 s of silence means the controller is gone.
+      const int status = client->stream(target, [this](const std::string& line) {
+        const json update = json::parse(line);
+        std::lock_guard lock(mutex_);
+        status_.following = true;
+        if (view_.apply(update)) {
+          view_.save(settings_.state_dir + "/mesh_state.json");
+          view_changed_ = true;
+          status_.epoch = view_.epoch();
+          status_.version = view_.version();
+        }
+        return !stop_.load();
+      }, 15);
+      {
+        std::lock_guard lock(mutex_);
+        stream_client_.reset();
+        status_.following = false;
+      }
+      if (status != 200) set_error("state stream refused with status " + std::to_string(status));
+      else backoff_ms = 250;
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mutex_);
+      stream_client_.reset();
+      status_.following = false;
+      if (status_.last_error != e.what()) common::log_warning(std::string("controller: state stream: ") + e.what());
+      status_.last_error = e.what();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      ++status_.reconnects;
+    }
+    if (!wait(backoff_ms)) return;
+    backoff_ms = std::min(5000u, backoff_ms * 2);
+  }
+}
+
+}  // namespace meshgw::agent

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The gateway's link to meshctld: its identity (registration with a join
+// token and a locally made key and CSR on first start, the stored
+// certificate afterwards, renewal before expiry), HMAC-tagged beacons every
+// few seconds, and the mesh state followed over mTLS (/v1/gw/watch),
+// resumed from the last version after a disconnect and kept on disk so a
+// restart without a controller starts from it.
+//
+// Files in state_dir: gateway.key (0600), gateway.pem, ca.pem,
+// identity.json (0600: it holds the beacon key), mesh_state.json (0600).
+//
+// Threads: two of its own (link: registration, renewal, beacons; watch: the
+// state stream). The control thread calls set_beacon_inputs() and
+// take_view(); both are cheap and never block on the network.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controlplane/api/beacon.hpp"
+#include "mesh_view.hpp"
+
+namespace meshgw::common {
+class RestClient;
+}
+
+namespace meshgw::agent {
+
+struct ControllerSettings {
+  std::string url;              // https://host:port of meshctld
+  std::string ca_file;          // the mesh CA, to verify meshctld
+  std::string join_token_file;  // 0600; read only to register
+  std::string state_dir;
+  std::string role;             // requested role, "" for the token's
+  unsigned beacon_interval_ms = 2000;
+  unsigned renew_before_s = 3600;
+  std::uint64_t declared_bps = 0;
+  std::int32_t latitude_e6 = 0, longitude_e6 = 0;
+};
+
+// What the control thread knows that beacons carry.
+struct BeaconInputs {
+  std::vector<api::BeaconAddress> addresses;
+  std::uint16_t load_permille = 0;
+  std::vector<api::BeaconNeighbour> neighbours;
+};
+
+struct MeshLinkStatus {
+  std::string gateway_id;
+  std::string role;
+  bool registered = false;
+  bool following = false;  // the watch stream is up
+  std::string epoch;
+  std::uint64_t version = 0;
+  std::uint64_t reconnects = 0;
+  std::uint64_t beacons_sent = 0;
+  std::int64_t cert_not_after = 0;
+  std::string last_error;
+};
+
+class MeshLink {
+ public:
+  // Loads the stored identity and mesh state if there are any (throws for
+  // unreadable or unsafe files); starts nothing.
+  explicit MeshLink(ControllerSettings settings);
+  ~MeshLink();
+  MeshLink(const MeshLink&) = delete;
+  MeshLink& operator=(const MeshLink&) = delete;
+
+  void start();
+  void stop();
+
+  void set_beacon_inputs(BeaconInputs inputs);
+  // The mesh view if it changed since the last call (a copy).
+  std::optional<MeshView> take_view();
+  MeshLinkStatus status() const;
+
+ private:
+  struct Identity;
+  void link_loop();
+  void watch_loop();
+  bool register_gateway();
+  void renew_if_due(std::int64_t now_s);
+  void send_beacon();
+  void set_error(const std::string& e);
+  bool wait(unsigned ms);  // false when stopping
+
+  ControllerSettings settings_;
+  std::unique_ptr<Identity> identity_;  // guarded by mutex_ once threads run
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  MeshView view_;
+  bool view_changed_ = false;
+  BeaconInputs inputs_;
+  MeshLinkStatus status_;
+  std::uint64_t last_sequence_ = 0;
+  int beacon_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::shared_ptr<common::RestClient> stream_client_;
+  std::thread link_thread_, watch_thread_;
+};
+
+}  // namespace meshgw::agent
