@@ -4,6 +4,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "controlplane/api/mesh_topology.hpp"
 #include "routing/csr_graph.hpp"
 #include "routing/paths.hpp"
 
@@ -12,40 +13,9 @@ namespace meshgw::controller {
 using nlohmann::json;
 
 routing::Topology topology_of(const MeshState& state) {
-  routing::Topology t;
-  for (const auto& [id, g] : state.gateways()) {
-    if (g.record.status == GatewayStatus::revoked) continue;  // never routed through, nor to
-    routing::Node n;
-    n.id = id;
-    n.role = g.record.role;
-    n.site = g.record.site;
-    n.region = g.record.region;
-    if (g.latitude_e6 != 0 || g.longitude_e6 != 0) {
-      n.lat = g.latitude_e6 / 1e6;
-      n.lon = g.longitude_e6 / 1e6;
-    }
-    n.capacity_mbps = static_cast<double>(g.declared_bps) / 1e6;
-    n.load = g.load_permille / 1000.0;
-    n.up = g.record.status == GatewayStatus::up;
-    t.add_node(std::move(n));
-  }
-  const json links = state.links_json();
-  for (const json& l : links) {
-    const auto src = t.find(l["from"].get<std::string>());
-    const auto dst = t.find(l["to"].get<std::string>());
-    if (!src || !dst) continue;
-    routing::Link link;
-    link.src = *src;
-    link.dst = *dst;
-    link.latency_ms = l["rtt_us"].get<double>() / 2000.0;  // one way
-    link.jitter_ms = l["jitter_us"].get<double>() / 1000.0;
-    link.loss = l["loss_ppm"].get<double>() / 1e6;
-    link.capacity_mbps = l["capacity_bps"].get<double>() / 1e6;
-    link.utilisation = std::min(10.0, l["utilisation"].get<double>());
-    link.up = t.nodes()[*src].up && t.nodes()[*dst].up;
-    t.add_link(link);
-  }
-  return t;
+  json gateways = json::array();
+  for (const auto& [id, g] : state.gateways()) gateways.push_back(state.gateway_json(g));
+  return api::topology_from_state(gateways, state.links_json());
 }
 
 std::optional<std::string> path_refusal(const MeshState& state, const std::vector<std::string>& path) {
