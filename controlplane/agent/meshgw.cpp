@@ -9,8 +9,12 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "controlplane/agent/debounce.hpp"
+#include "controlplane/agent/path_planner.hpp"
+#include "controlplane/api/mesh_topology.hpp"
 #include "crypto/bytes.hpp"
 #include "dataplane/runtime.hpp"
 #include "gateway_config.hpp"
@@ -199,12 +203,81 @@ void reload(const std::string& path, agent::GatewayConfig& current, dataplane::S
   }
 }
 
+// What the control thread keeps of the mesh: the newest view, the topology
+// built from it, the path planner and its debounce.
+struct MeshSide {
+  std::optional<agent::MeshView> view;
+  routing::Topology topology;
+  std::unique_ptr<agent::PathPlanner> planner;
+  agent::Debouncer debounce{50'000'000, 1'000'000'000};  // 50 ms .. 1 s
+  std::uint64_t last_bursts = 0, last_empty = 0;
+};
+
+std::uint64_t monotonic_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+std::string path_text(const std::vector<std::string>& nodes) {
+  std::string s;
+  for (const auto& n : nodes) s += (s.empty() ? "" : " > ") + n;
+  return s;
+}
+
+// Recomputes the paths once the debounce says so (a burst of deltas makes
+// one recomputation). Installing them as tunnels comes with the key exchange.
+void replan(MeshSide& m, const std::string& self) {
+  if (!m.view || self.empty() || !m.debounce.due(monotonic_ns())) return;
+  m.debounce.ran();
+  if (!m.planner) {
+    agent::PlannerConfig pc;
+    pc.self = self;
+    m.planner = std::make_unique<agent::PathPlanner>(pc);
+  }
+  m.planner->set_edge_transit(m.view->policy().value("edge_transit", false));
+  try {
+    m.topology = api::topology_from_state(m.view->gateways(), m.view->links());
+  } catch (const std::exception& e) {
+    agent::log_warning(std::string("mesh state not usable for routing: ") + e.what());
+    return;
+  }
+  if (!m.topology.find(self)) return;  // not in the state yet
+  for (const auto& r : m.planner->plan(m.topology, monotonic_ns())) {
+    if (!r.selection.has_route) {
+      agent::log_info("no path to " + r.egress + "/" + r.traffic_class);
+      continue;
+    }
+    std::string backups;
+    for (const auto& b : r.selection.backups) backups += (backups.empty() ? "" : "; ") + path_text(b.nodes);
+    agent::log_info("path to " + r.egress + "/" + r.traffic_class + ": " + path_text(r.selection.primary.nodes) +
+                    " (cost " + std::to_string(r.selection.primary.cost) + ", " + routing::to_string(r.selection.reason) +
+                    (backups.empty() ? "" : "; backups " + backups) + ")");
+  }
+}
+
+// /v1/paths and /v1/explain bodies for the stats endpoint.
+void fill_paths(const MeshSide& m, agent::StatsReport& report) {
+  if (!m.planner) return;
+  nlohmann::json routes = nlohmann::json::array();
+  for (const auto& [key, sel] : m.planner->routes()) {
+    nlohmann::json backups = nlohmann::json::array();
+    for (const auto& b : sel.backups) backups.push_back({{"nodes", b.nodes}, {"cost", b.cost}});
+    routes.push_back({{"egress", key.first}, {"class", key.second}, {"has_route", sel.has_route},
+                      {"primary", sel.has_route ? nlohmann::json{{"nodes", sel.primary.nodes}, {"cost", sel.primary.cost}}
+                                                : nlohmann::json()},
+                      {"backups", backups}, {"reason", routing::to_string(sel.reason)}});
+    report.explain[key.first + "|" + key.second] =
+        m.planner->explain(m.topology, key.first, key.second, monotonic_ns()).dump();
+  }
+  report.paths = nlohmann::json{{"version", m.view ? m.view->version() : 0}, {"routes", routes}}.dump();
+}
+
 // A quarter-second turn of the mesh side of the control loop: what beacons
-// say (the WAN address, the workers' busy share as load) and the newest
-// mesh view. Building forwarding plans from the view comes with path
-// computation and the key exchange.
-void mesh_turn(const agent::GatewayConfig& cfg, dataplane::Dataplane& dp, agent::MeshLink& link,
-               std::uint64_t& last_bursts, std::uint64_t& last_empty) {
+// say (the WAN address, the workers' busy share as load), the newest mesh
+// view, and the paths computed from it.
+void mesh_turn(const agent::GatewayConfig& cfg, dataplane::Dataplane& dp, agent::MeshLink& link, MeshSide& m) {
+  std::uint64_t& last_bursts = m.last_bursts;
+  std::uint64_t& last_empty = m.last_empty;
   agent::BeaconInputs in;
   for (const auto& p : cfg.dataplane.ports) {
     if (p.role != dataplane::PortRole::wan || p.address.ipv4 == 0) continue;
@@ -219,10 +292,14 @@ void mesh_turn(const agent::GatewayConfig& cfg, dataplane::Dataplane& dp, agent:
   last_empty = st.empty_polls;
   in.load_permille = busy + idle == 0 ? 0 : static_cast<std::uint16_t>(1000 * busy / (busy + idle));
   link.set_beacon_inputs(std::move(in));
-  if (auto view = link.take_view())
+  if (auto view = link.take_view()) {
     agent::log_info("mesh state " + view->epoch() + "/" + std::to_string(view->version()) + ": " +
                     std::to_string(view->gateways().size()) + " gateways, " + std::to_string(view->links().size()) +
                     " links, " + std::to_string(view->spis().size()) + " SPIs through this gateway");
+    m.view = std::move(*view);
+    m.debounce.trigger(monotonic_ns());
+  }
+  replan(m, link.status().gateway_id);
 }
 
 int run(const Options& opt) {
@@ -264,7 +341,7 @@ int run(const Options& opt) {
       link->start();
     }
     auto next_mesh_turn = std::chrono::steady_clock::now();
-    std::uint64_t last_bursts = 0, last_empty = 0;
+    MeshSide mesh;
     auto last_warning = std::chrono::steady_clock::time_point{};
     const auto swap_period = opt.swap_rate ? std::chrono::nanoseconds(1000000000 / opt.swap_rate)
                                            : std::chrono::nanoseconds(0);
@@ -282,11 +359,13 @@ int run(const Options& opt) {
       }
       if (link && now >= next_mesh_turn) {
         next_mesh_turn = now + std::chrono::milliseconds(250);
-        mesh_turn(cfg, dp, *link, last_bursts, last_empty);
+        mesh_turn(cfg, dp, *link, mesh);
       }
       if (exchange.wanted()) {
         const double up = std::chrono::duration<double>(now - started).count();
-        exchange.publish(std::make_shared<agent::StatsReport>(agent::make_report(cfg.gateway_id, dp.stats(), up)));
+        auto report = std::make_shared<agent::StatsReport>(agent::make_report(cfg.gateway_id, dp.stats(), up));
+        fill_paths(mesh, *report);
+        exchange.publish(std::move(report));
       }
       if (opt.swap_rate != 0) {
         while (now >= next_swap) {

@@ -68,6 +68,41 @@ struct StatsServer::Impl {
       res.set(http::field::allow, "GET");
       res.set(http::field::content_type, "application/json");
       res.body() = R"({"error":"method not allowed: use GET"})";
+    } else if (target == "/v1/paths" || target.rfind("/v1/explain", 0) == 0) {
+      const auto report = exchange.fresh(500);
+      res.set(http::field::content_type, "application/json");
+      if (!report || report->paths.empty()) {
+        res.result(http::status::not_found);
+        res.body() = R"({"error":"this gateway is not in a mesh (no [controller]) or has no mesh state yet"})";
+      } else if (target == "/v1/paths") {
+        res.result(http::status::ok);
+        res.body() = report->paths;
+      } else {
+        // /v1/explain?to=EGRESS[&class=C]
+        std::string to, cls = "default";
+        const auto q = target.find('?');
+        std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+        for (std::size_t at = 0; at <= query.size();) {
+          const auto amp = query.find('&', at);
+          const std::string pair = query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
+          const auto eq = pair.find('=');
+          if (eq != std::string::npos && pair.substr(0, eq) == "to") to = pair.substr(eq + 1);
+          if (eq != std::string::npos && pair.substr(0, eq) == "class") cls = pair.substr(eq + 1);
+          if (amp == std::string::npos) break;
+          at = amp + 1;
+        }
+        const auto it = report->explain.find(to + "|" + cls);
+        if (to.empty()) {
+          res.result(http::status::bad_request);
+          res.body() = R"({"error":"to=EGRESS is required","field":"to"})";
+        } else if (it == report->explain.end()) {
+          res.result(http::status::not_found);
+          res.body() = R"({"error":"no route is computed to that gateway in that class"})";
+        } else {
+          res.result(http::status::ok);
+          res.body() = it->second;
+        }
+      }
     } else if (target == "/v1/stats" || target == "/metrics") {
       const auto report = exchange.fresh(500);
       if (!report) {
@@ -86,7 +121,7 @@ struct StatsServer::Impl {
     } else {
       res.result(http::status::not_found);
       res.set(http::field::content_type, "application/json");
-      res.body() = R"({"error":"not found: try /v1/stats or /metrics"})";
+      res.body() = R"({"error":"not found: try /v1/stats, /metrics, /v1/paths or /v1/explain?to=EGRESS"})";
     }
     res.prepare_payload();
     http::write(socket, res, ec);

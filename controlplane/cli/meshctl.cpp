@@ -24,6 +24,9 @@ against a running meshctld (meshctl help-rest for all verbs and options):
   health, gateways, tokens, links, topology, events, policies, paths, spis,
   metrics, openapi, register, gw
 
+against a gateway's admin endpoint (meshgw [stats] listen):
+  gateway paths|stats, explain --to EGRESS
+
   help                         this text
 
 meshctl COMMAND --help shows a command's options.

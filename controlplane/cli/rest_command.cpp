@@ -49,6 +49,14 @@ resources and verbs:
   register --join-token T --key FILE --cert-out FILE [--role R]
                                   register a gateway (key: a PEM P-256 key;
                                   created 0600 if missing); prints its ID
+  gateway paths|stats --stats http://HOST:PORT   a gateway's own admin endpoint
+                                  (meshgw [stats] listen): its paths per egress and
+                                  class (primary, backups, costs), its counters
+  explain --stats http://HOST:PORT --to EGRESS [--class C]
+                                  why that gateway's traffic to EGRESS takes its
+                                  path: each link's cost terms and the forecast
+                                  used, the hysteresis state, every rejected
+                                  alternative with its cost and the reason
   gw state|renew|report|tunnel-create|tunnel-delete  the gateway API, with
                                   --cert FILE --key FILE (renew: --cert-out;
                                   report: --file; tunnel-create: --path A,B,C;
@@ -69,7 +77,8 @@ reachable; 2 bad command line.
 namespace {
 
 const std::set<std::string> kResources = {"health", "gateways", "tokens", "links", "topology", "events", "policies",
-                                          "paths", "spis", "metrics", "openapi", "register", "gw"};
+                                          "paths", "spis", "metrics", "openapi", "register", "gw", "gateway",
+                                          "explain"};
 
 struct Connection {
   RestEndpoint endpoint;
@@ -533,6 +542,78 @@ int gateway_api(std::vector<std::string> args) {
                         200, {});  // tunnel-delete
 }
 
+// A gateway's own admin endpoint (plain HTTP on its loopback listener).
+json gateway_get(const Args& a, const std::string& path) {
+  std::string base = a.str("stats");
+  if (!base.empty() && base.back() == '/') base.pop_back();
+  const RestAnswer r = common::http_get(base + path);
+  json j;
+  try {
+    j = json::parse(r.body);
+  } catch (const json::exception&) {
+    throw std::runtime_error(base + path + ": answered " + std::to_string(r.status) + " with no JSON");
+  }
+  if (r.status != 200) throw std::runtime_error(base + path + ": " + std::to_string(r.status) + ": " + j.value("error", r.body));
+  return j;
+}
+
+int gateway_admin(std::vector<std::string> args) {
+  const std::string verb = verb_in(args, "gateway", "paths", {"paths", "stats"});
+  const Args a(args, {"stats", "output"}, {});
+  const bool as_json = a.opt_str("output").value_or("table") == "json";
+  const json j = gateway_get(a, verb == "paths" ? "/v1/paths" : "/v1/stats");
+  if (as_json || verb == "stats") {
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : j["routes"]) {
+    std::string backups;
+    for (const auto& b : r["backups"]) backups += (backups.empty() ? "" : " | ") + joined(b["nodes"], ">");
+    rows.push_back({text_of(r["egress"]), text_of(r["class"]),
+                    r["has_route"].get<bool>() ? joined(r["primary"]["nodes"], " > ") : "(no path)",
+                    r["has_route"].get<bool>() ? fixed(r["primary"]["cost"].get<double>(), 2) : "",
+                    text_of(r["reason"]), backups});
+  }
+  print_table({"EGRESS", "CLASS", "PRIMARY", "COST", "REASON", "BACKUPS"}, rows);
+  return 0;
+}
+
+int explain(const std::vector<std::string>& args) {
+  const Args a(args, {"stats", "to", "class", "output"}, {});
+  const std::string cls = a.opt_str("class").value_or("default");
+  const json e = gateway_get(a, "/v1/explain?to=" + query_escape(a.str("to")) + "&class=" + query_escape(cls));
+  if (a.opt_str("output").value_or("table") == "json") {
+    std::cout << e.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "traffic from " << text_of(e["from"]) << " to " << text_of(e["to"]) << " (class " << text_of(e["class"])
+            << ")\n";
+  if (e["primary"].is_null()) {
+    std::cout << "  no path: " << text_of(e["reason"]) << "\n";
+  } else {
+    std::cout << "  takes " << joined(e["primary"]["nodes"], " > ") << ", cost " << fixed(e["primary"]["cost"].get<double>(), 3)
+              << " (" << text_of(e["reason"]) << ")\n";
+    for (const auto& l : e["primary"]["links"]) {
+      std::cout << "    " << text_of(l["from"]) << " > " << text_of(l["to"]) << ": latency " << fixed(l["latency_ms"].get<double>(), 2)
+                << " ms + queue " << fixed(l["queue_ms"].get<double>(), 2) << " ms, jitter " << fixed(l["jitter_term"].get<double>(), 2)
+                << ", loss " << fixed(l["loss_term"].get<double>(), 2) << ", headroom " << fixed(l["headroom_term"].get<double>(), 2)
+                << " = " << fixed(l["link_cost"].get<double>(), 3) << "; utilisation " << fixed(l["utilisation_now"].get<double>() * 100, 1)
+                << "% now" << (l["utilisation_forecast"].is_null() ? std::string() : ", " + fixed(l["utilisation_forecast"].get<double>() * 100, 1) + "% forecast")
+                << "\n";
+    }
+    const auto& hy = e["hysteresis"];
+    std::cout << "  hysteresis: a challenger must be " << fixed(hy["relative_margin"].get<double>() * 100, 0) << "% and "
+              << fixed(hy["absolute_margin"].get<double>(), 2) << " cheaper for " << fixed(hy["hold_ns"].get<double>() / 1e9, 1)
+              << " s" << (hy["challenger_pending"].get<bool>() ? "; one is pending now" : "") << "\n";
+  }
+  for (const auto& alt : e["alternatives"])
+    std::cout << "  not " << joined(alt["nodes"], " > ") << " (cost " << fixed(alt["cost"].get<double>(), 3) << "): "
+              << text_of(alt["verdict"]) << "\n";
+  for (const auto& x : e["excluded"]) std::cout << "  not through " << text_of(x["gateway"]) << ": " << text_of(x["reason"]) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 bool is_rest_command(const std::string& command) { return kResources.count(command) != 0; }
@@ -552,6 +633,8 @@ int rest_command(const std::string& command, const std::vector<std::string>& raw
     if (command == "paths") return paths(args);
     if (command == "register") return register_gateway(args);
     if (command == "gw") return gateway_api(args);
+    if (command == "gateway") return gateway_admin(args);
+    if (command == "explain") return explain(args);
     const Args a(args, command == "topology" ? with_connection({"format"}) : with_connection({}), {});
     const Connection c = connection(a);
     RestClient client(c.endpoint);

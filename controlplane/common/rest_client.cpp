@@ -192,4 +192,35 @@ int RestClient::stream(const std::string& target, const std::function<bool(const
   return status;
 }
 
+RestAnswer http_get(const std::string& url) {
+  const std::string prefix = "http://";
+  if (url.rfind(prefix, 0) != 0) throw std::invalid_argument("'" + url + "' must start with http://");
+  const std::string rest = url.substr(prefix.size());
+  const auto slash = rest.find('/');
+  const std::string hostport = rest.substr(0, slash);
+  const std::string target = slash == std::string::npos ? "/" : rest.substr(slash);
+  const auto colon = hostport.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw std::invalid_argument("'" + url + "' must name HOST:PORT");
+  const std::string host = hostport.substr(0, colon), port = hostport.substr(colon + 1);
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  tcp::resolver resolver(io);
+  beast::error_code ec;
+  const auto results = resolver.resolve(host, port, ec);
+  if (!ec) {
+    stream.expires_after(std::chrono::seconds(10));
+    stream.connect(results, ec);
+  }
+  if (ec) throw std::runtime_error(url + ": cannot connect: " + ec.message());
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, host);
+  req.set(http::field::user_agent, "meshctl");
+  http::write(stream, req, ec);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  if (!ec) http::read(stream, buffer, res, ec);
+  if (ec && ec != http::error::end_of_stream) throw std::runtime_error(url + ": " + ec.message());
+  return {static_cast<int>(res.result_int()), res.body()};
+}
+
 }  // namespace meshgw::common

@@ -49,4 +49,9 @@ class RestClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// GET http://HOST:PORT/PATH without TLS, for a gateway's own loopback admin
+// endpoint (meshgw's [stats] listener). Throws std::runtime_error naming the
+// URL when it cannot be reached; std::invalid_argument for a bad URL.
+RestAnswer http_get(const std::string& url);
+
 }  // namespace meshgw::common

@@ -201,3 +201,65 @@ def test_bad_controller_settings(meshgw, tmp_path, mesh):
     (tmp_path / "gw.toml").write_text(gh.to_toml(cfg))
     r = subprocess.run([meshgw, "--config", str(tmp_path / "gw.toml"), "--check-config"], capture_output=True, text=True)
     assert r.returncode == 1 and "colour" in r.stderr and "unknown key" in r.stderr
+
+
+def test_paths_and_explain_on_the_gateway(meshgw, meshctl, mesh, tmp_path):
+    """Two gateways join; link measurements (injected here with the gateways'
+    own beacon keys, standing in for the probes of the next step) give each a
+    path to the other, which /v1/paths and `meshctl explain` show."""
+    import hashlib
+    import hmac
+    import socket
+    import struct
+    import subprocess
+    gws = []
+    for name in ("one", "two"):
+        d = tmp_path / name
+        d.mkdir()
+        cfg = gateway_config(d, mesh)
+        gws.append((d, JoiningGateway(meshgw, d, cfg).start()))
+    try:
+        ids = []
+        for d, gw in gws:
+            wait_for(lambda: (d / "gw-state" / "identity.json").exists(), what="registration")
+            ids.append(json.loads((d / "gw-state" / "identity.json").read_text()))
+        def routes(gw):
+            import urllib.error
+            try:
+                return json.loads(gw.get("/v1/paths"))["routes"]
+            except urllib.error.HTTPError:
+                return None  # no mesh state yet
+        for d, gw in gws:
+            wait_for(lambda: routes(gw), timeout=10, what="a planned route")
+        first = json.loads(gws[0][1].get("/v1/paths"))
+        assert [r["egress"] for r in first["routes"]] == [ids[1]["gateway_id"]]
+        assert not first["routes"][0]["has_route"]  # no link measured yet
+        # Measurements from both ends (one beacon each, ahead of their own sequence).
+        for me, other in ((ids[0], ids[1]), (ids[1], ids[0])):
+            seq = int(time.time() * 1e6) + 300000
+            b = b"MGB1" + bytes([1, 1, 1, 1]) + struct.pack(">QQQHii", int(time.time() * 1000), seq, 10**9, 100, 0, 0)
+            b += bytes([len(me["gateway_id"])]) + me["gateway_id"].encode()
+            b += bytes([4]) + struct.pack(">H", 4500) + bytes([198, 18, 0, 1])
+            b += bytes([len(other["gateway_id"])]) + other["gateway_id"].encode() + struct.pack(">III", 8000, 200, 0)
+            b += hmac.new(bytes.fromhex(me["beacon_key"]), b, hashlib.sha256).digest()
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.sendto(b, ("127.0.0.1", me["beacon_port"]))
+            s.close()
+        routed = wait_for(lambda: (r := routes(gws[0][1])) and r[0]["has_route"] and r,
+                          timeout=10, what="a path once the link is measured")
+        assert routed[0]["primary"]["nodes"] == [ids[0]["gateway_id"], ids[1]["gateway_id"]]
+        out = subprocess.run([meshctl, "explain", "--stats", f"http://127.0.0.1:{gws[0][1].stats_port}",
+                              "--to", ids[1]["gateway_id"]], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert f"takes {ids[0]['gateway_id']} > {ids[1]['gateway_id']}" in out.stdout
+        assert "latency 4.00 ms" in out.stdout and "hysteresis" in out.stdout
+        table = subprocess.run([meshctl, "gateway", "paths", "--stats", f"http://127.0.0.1:{gws[0][1].stats_port}"],
+                               capture_output=True, text=True)
+        assert table.returncode == 0 and "EGRESS" in table.stdout and "initial" in table.stdout, table.stdout
+        bad = subprocess.run([meshctl, "explain", "--stats", f"http://127.0.0.1:{gws[0][1].stats_port}", "--to", "gw-99"],
+                             capture_output=True, text=True)
+        assert bad.returncode == 1 and "no route" in bad.stderr
+    finally:
+        for d, gw in gws:
+            gw.stop()
+            gw.__exit__(None, None, None)
