@@ -36,6 +36,8 @@ void MeshView::apply_delta(const json& d) {
   } else if (op == "measurements") {
     json by_key = links_by_key(links_);
     for (const auto& l : d.at("links")) by_key[l.at("from").get<std::string>() + ">" + l.at("to").get<std::string>()] = l;
+    for (const auto& l : d.value("removed_links", json::array()))
+      by_key.erase(l.at("from").get<std::string>() + ">" + l.at("to").get<std::string>());
     links_ = json::array();
     for (auto& [k, l] : by_key.items()) links_.push_back(l);
     for (const auto& load : d.at("loads")) {

@@ -197,6 +197,18 @@ std::vector<std::string> MeshState::expire(std::uint64_t now_ms, std::uint64_t d
     push_delta({{"op", "gateway"}, {"gateway", gateway_json(g)}});
     down.push_back(id);
   }
+  // A link its measuring end stopped reporting (the neighbour vanished from
+  // its beacons, or the gateway went quiet) is gone after three times the
+  // down time: a stale RTT must not keep attracting traffic.
+  const std::uint64_t link_ttl = 3 * down_after_ms;
+  for (auto it = links_.begin(); it != links_.end();) {
+    if (now_ms - std::min(now_ms, it->second.updated_ms) > link_ttl) {
+      removed_links_.push_back(it->first);
+      it = links_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   return down;
 }
 
@@ -209,7 +221,7 @@ std::vector<std::string> MeshState::expired_ephemeral(std::int64_t now_s, std::i
 }
 
 bool MeshState::flush_measurements() {
-  if (dirty_links_.empty() && dirty_loads_.empty()) return false;
+  if (dirty_links_.empty() && dirty_loads_.empty() && removed_links_.empty()) return false;
   std::sort(dirty_links_.begin(), dirty_links_.end());
   dirty_links_.erase(std::unique(dirty_links_.begin(), dirty_links_.end()), dirty_links_.end());
   std::sort(dirty_loads_.begin(), dirty_loads_.end());
@@ -221,9 +233,13 @@ bool MeshState::flush_measurements() {
   for (const auto& id : dirty_loads_)
     if (const auto it = gateways_.find(id); it != gateways_.end())
       loads.push_back({{"id", id}, {"load_permille", it->second.load_permille}});
+  json removed = json::array();
+  for (const auto& [from, to] : removed_links_) removed.push_back({{"from", from}, {"to", to}});
   dirty_links_.clear();
   dirty_loads_.clear();
-  push_delta({{"op", "measurements"}, {"links", std::move(links)}, {"loads", std::move(loads)}});
+  removed_links_.clear();
+  push_delta({{"op", "measurements"}, {"links", std::move(links)}, {"loads", std::move(loads)},
+              {"removed_links", std::move(removed)}});
   return true;
 }
 

@@ -67,7 +67,9 @@ class MeshState {
   BeaconResult ingest(std::span<const std::uint8_t> datagram, std::uint64_t now_ms, std::uint64_t max_skew_ms);
 
   // Gateways up (or registered) whose last beacon is older than down_after_ms:
-  // marked down here, returned for the caller to persist and announce.
+  // marked down here, returned for the caller to persist and announce. Links
+  // not reported for 3 * down_after_ms are removed (announced with the next
+  // measurements delta).
   std::vector<std::string> expire(std::uint64_t now_ms, std::uint64_t down_after_ms);
   // Ephemeral gateways down for longer than remove_after_ms (to evict).
   std::vector<std::string> expired_ephemeral(std::int64_t now_s, std::int64_t remove_after_s) const;
@@ -124,6 +126,7 @@ class MeshState {
   std::map<std::pair<std::string, std::string>, LinkView> links_;  // (from, to)
   std::vector<std::pair<std::string, std::string>> dirty_links_;
   std::vector<std::string> dirty_loads_;
+  std::vector<std::pair<std::string, std::string>> removed_links_;
   std::map<std::string, std::string> revoked_serials_;  // serial -> gateway
   api::MeshPolicy policy_;
   std::map<std::uint32_t, SpiRecord> spis_;

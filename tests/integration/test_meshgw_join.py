@@ -234,17 +234,25 @@ def test_paths_and_explain_on_the_gateway(meshgw, meshctl, mesh, tmp_path):
         first = json.loads(gws[0][1].get("/v1/paths"))
         assert [r["egress"] for r in first["routes"]] == [ids[1]["gateway_id"]]
         assert not first["routes"][0]["has_route"]  # no link measured yet
-        # Measurements from both ends (one beacon each, ahead of their own sequence).
-        for me, other in ((ids[0], ids[1]), (ids[1], ids[0])):
-            seq = int(time.time() * 1e6) + 300000
-            b = b"MGB1" + bytes([1, 1, 1, 1]) + struct.pack(">QQQHii", int(time.time() * 1000), seq, 10**9, 100, 0, 0)
-            b += bytes([len(me["gateway_id"])]) + me["gateway_id"].encode()
-            b += bytes([4]) + struct.pack(">H", 4500) + bytes([198, 18, 0, 1])
-            b += bytes([len(other["gateway_id"])]) + other["gateway_id"].encode() + struct.pack(">III", 8000, 200, 0)
-            b += hmac.new(bytes.fromhex(me["beacon_key"]), b, hashlib.sha256).digest()
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.sendto(b, ("127.0.0.1", me["beacon_port"]))
-            s.close()
+        # Measurements from both ends, every 300 ms (links not reported age
+        # out), a little ahead of the gateways' own sequence numbers.
+        stop = threading.Event()
+
+        def inject():
+            while not stop.is_set():
+                for me, other in ((ids[0], ids[1]), (ids[1], ids[0])):
+                    seq = int(time.time() * 1e6) + 300000
+                    b = b"MGB1" + bytes([1, 1, 1, 1]) + struct.pack(">QQQHii", int(time.time() * 1000), seq, 10**9, 100, 0, 0)
+                    b += bytes([len(me["gateway_id"])]) + me["gateway_id"].encode()
+                    b += bytes([4]) + struct.pack(">H", 4500) + bytes([198, 18, 0, 1])
+                    b += bytes([len(other["gateway_id"])]) + other["gateway_id"].encode() + struct.pack(">III", 8000, 200, 0)
+                    b += hmac.new(bytes.fromhex(me["beacon_key"]), b, hashlib.sha256).digest()
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.sendto(b, ("127.0.0.1", me["beacon_port"]))
+                    s.close()
+                stop.wait(0.3)
+        injector = threading.Thread(target=inject, daemon=True)
+        injector.start()
         routed = wait_for(lambda: (r := routes(gws[0][1])) and r[0]["has_route"] and r,
                           timeout=10, what="a path once the link is measured")
         assert routed[0]["primary"]["nodes"] == [ids[0]["gateway_id"], ids[1]["gateway_id"]]
@@ -259,6 +267,9 @@ def test_paths_and_explain_on_the_gateway(meshgw, meshctl, mesh, tmp_path):
         bad = subprocess.run([meshctl, "explain", "--stats", f"http://127.0.0.1:{gws[0][1].stats_port}", "--to", "gw-99"],
                              capture_output=True, text=True)
         assert bad.returncode == 1 and "no route" in bad.stderr
+        # The measurements stop: the links age out and the route goes.
+        stop.set()
+        wait_for(lambda: (r := routes(gws[0][1])) and not r[0]["has_route"], timeout=10, what="the route to go")
     finally:
         for d, gw in gws:
             gw.stop()

@@ -57,6 +57,23 @@ TEST(MeshView, SnapshotThenDeltas) {
   EXPECT_TRUE(v.spis().contains("4097"));
   EXPECT_FALSE(v.apply({{"heartbeat", 9}, {"epoch", "e1"}}));
   EXPECT_FALSE(v.apply({{"epoch", "e1"}, {"version", 9}, {"deltas", json::array()}}));
+  // A measurement delta may remove links too.
+  ASSERT_TRUE(v.apply({{"epoch", "e1"},
+                       {"version", 10},
+                       {"deltas",
+                        {{{"op", "measurements"},
+                          {"links", {{{"from", "gw-1"}, {"to", "gw-3"}, {"rtt_us", 5}}}},
+                          {"loads", json::array()},
+                          {"removed_links", json::array()}}}}}));
+  EXPECT_EQ(v.links().size(), 1u);
+  ASSERT_TRUE(v.apply({{"epoch", "e1"},
+                       {"version", 11},
+                       {"deltas",
+                        {{{"op", "measurements"},
+                          {"links", json::array()},
+                          {"loads", json::array()},
+                          {"removed_links", {{{"from", "gw-1"}, {"to", "gw-3"}}}}}}}}));
+  EXPECT_TRUE(v.links().empty());
 }
 
 TEST(MeshView, RefusedUpdatesLeaveTheViewAsItWas) {

@@ -98,6 +98,20 @@ TEST_F(Fixture, MissedBeaconsMarkDown) {
   EXPECT_EQ(state.ingest(beacon("gw-1", 2, 1, kNowMs + 10'000), kNowMs + 10'000, 30'000).new_status, GatewayStatus::up);
 }
 
+TEST_F(Fixture, LinksNotReportedAgeOut) {
+  state.ingest(beacon("gw-1", 1, 1), kNowMs, 30'000);
+  state.flush_measurements();
+  ASSERT_EQ(state.links_json().size(), 1u);
+  state.expire(kNowMs + 9'000, 3'000);
+  EXPECT_EQ(state.links_json().size(), 1u);  // 3 x down time not yet passed
+  state.expire(kNowMs + 9'001, 3'000);
+  EXPECT_TRUE(state.links_json().empty());
+  ASSERT_TRUE(state.flush_measurements());
+  const auto d = state.deltas_since("epoch-a", state.version() - 1);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->back()["removed_links"][0]["from"], "gw-1");
+}
+
 TEST_F(Fixture, DeltasResumeOrAskForASnapshot) {
   const std::uint64_t v = state.version();
   EXPECT_EQ(state.deltas_since("epoch-a", v)->size(), 0u);

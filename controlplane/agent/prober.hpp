@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The sending side of TWAMP-light (RFC 5357 appendix I) without any I/O:
+// which test packets to send to which peer and when, the replies matched to
+// them, and per peer an EWMA of the round-trip time (the reflector's
+// residence time taken out: (T4 - T1) - (T3 - T2)), an EWMA of the jitter
+// (|delta RTT|, as RFC 3550's interarrival jitter), loss over a sliding
+// window, and "down" after a run of consecutive losses, which is what
+// failover acts on. Timestamps are NTP 32.32 as the wire carries them; the
+// caller passes its clocks in. Pure; one thread (the agent's control thread).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "controlplane/api/beacon.hpp"
+
+namespace meshgw::agent {
+
+struct ProberConfig {
+  std::uint64_t interval_ns = 100'000'000;  // one probe per peer per interval
+  std::uint64_t timeout_ns = 1'000'000'000;  // a probe without reply by then is lost
+  std::size_t window = 50;                   // probes the loss is measured over
+  unsigned down_after_lost = 3;              // consecutive losses that make a peer down
+  double ewma_alpha = 0.2;
+  std::uint16_t first_port = 40000;          // source ports, one per peer
+};
+
+struct ProbeTarget {
+  std::string peer;
+  std::uint32_t ipv4 = 0;  // host order
+  bool operator==(const ProbeTarget&) const = default;
+};
+
+// A test packet to send: UDP src_port -> dst_ipv4:862, payload seq + t1.
+struct ProbeToSend {
+  std::string peer;
+  std::uint32_t dst_ipv4 = 0;
+  std::uint16_t src_port = 0;
+  std::uint32_t seq = 0;
+  std::uint64_t t1_ntp = 0;
+};
+
+// A reflected packet as the data plane hands it over.
+struct ProbeReply {
+  std::uint32_t src_ipv4 = 0;
+  std::uint16_t dst_port = 0;  // our source port: which peer
+  std::uint32_t seq = 0;       // the sender sequence number echoed
+  std::uint64_t t1_ntp = 0, t2_ntp = 0, t3_ntp = 0, t4_ntp = 0;
+};
+
+struct PeerProbeStats {
+  double rtt_us = 0;     // EWMA
+  double jitter_us = 0;  // EWMA of |delta RTT|
+  double loss = 0;       // fraction lost over the window
+  std::uint64_t sent = 0, received = 0, lost = 0;
+  unsigned consecutive_lost = 0;
+  bool up = false;       // a reply came and fewer than down_after_lost were lost since
+  bool measured = false;
+};
+
+class Prober {
+ public:
+  explicit Prober(ProberConfig config);
+  // The peers to probe (each keeps its stats while it stays a target).
+  void set_targets(const std::vector<ProbeTarget>& targets);
+  // Probes due at now_ns (monotonic), stamped with ntp_now.
+  std::vector<ProbeToSend> due(std::uint64_t now_ns, std::uint64_t ntp_now);
+  // A reply; false when it matches no probe in flight (late, duplicate, forged).
+  bool on_reply(const ProbeReply& r, std::uint64_t now_ns);
+  // Probes older than the timeout are lost. Returns the peers that went down.
+  std::vector<std::string> expire(std::uint64_t now_ns);
+
+  const std::map<std::string, PeerProbeStats>& stats() const noexcept { return stats_; }
+  // What beacons report: every measured peer (a down one with loss 100 %).
+  std::vector<api::BeaconNeighbour> neighbours() const;
+
+  // NTP 32.32 difference in microseconds.
+  static double ntp_us(std::uint64_t later, std::uint64_t earlier) noexcept;
+
+ private:
+  struct InFlight {
+    std::uint32_t seq;
+    std::uint64_t t1_ntp;
+    std::uint64_t sent_ns;
+  };
+  struct Peer {
+    ProbeTarget target;
+    std::uint16_t port = 0;
+    std::uint32_t next_seq = 1;
+    std::uint64_t next_due_ns = 0;
+    std::deque<InFlight> in_flight;
+    std::deque<bool> window;  // true: answered
+    double last_rtt_us = -1;
+  };
+  void record(Peer& p, PeerProbeStats& s, bool answered);
+
+  ProberConfig config_;
+  std::map<std::string, Peer> peers_;
+  std::map<std::string, PeerProbeStats> stats_;
+  std::map<std::uint16_t, std::string> by_port_;
+};
+
+}  // namespace meshgw::agent
