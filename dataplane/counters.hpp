@@ -52,6 +52,9 @@ struct TunnelCounters {
   X(ndp_adverts_sent, "ICMPv6 neighbour advertisements sent for our addresses") \
   X(mss_clamped, "TCP SYNs whose MSS option was lowered to fit the tunnel")     \
   X(twamp_reflected, "TWAMP-light test packets reflected")                     \
+  X(probes_sent, "TWAMP-light test packets of this gateway's prober sent")      \
+  X(probe_replies, "reflected TWAMP-light packets handed to the prober")       \
+  X(probe_replies_dropped, "reflected TWAMP-light packets dropped: the prober's queue was full") \
   X(punted_to_kernel, "frames for the gateway handed to the kernel (exception path)") \
   X(from_kernel, "frames the kernel sent out through the exception path")     \
   X(snapshot_changes, "times this worker picked up a new snapshot")

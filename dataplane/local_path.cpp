@@ -123,6 +123,24 @@ void handle_local_ipv4(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noex
     if (!reflect_twamp(ctx, port, m, ip, ihl)) drop(ctx, m, DropReason::bad_ipv4_header);
     return;
   }
+  // A reflected test packet of our own prober: its timestamps, to the
+  // control thread (the RTT is computed there).
+  if (ip[9] == kProtoUdp && first_fragment && ctx.twamp_port != 0 && ctx.ports[port].role == PortRole::wan &&
+      len >= ihl + 8 + kTwampReplyBytes && load_be16(ip + ihl) == ctx.twamp_port &&
+      load_be16(ip + ihl + 2) >= kProbePortFirst && load_be16(ip + ihl + 2) <= kProbePortLast) {
+    const std::uint8_t* t = ip + ihl + 8;
+    WorkerEvent ev{WorkerEvent::Kind::probe_reply, port, load_be32(ip + 12), {}};
+    ev.probe_port = load_be16(ip + ihl + 2);
+    ev.probe_seq = load_be32(t + 24);
+    ev.t1 = crypto::load_be64(t + 28);
+    ev.t2 = crypto::load_be64(t + 16);
+    ev.t3 = crypto::load_be64(t + 4);
+    ev.t4 = ntp_now(ctx);
+    if (ctx.events->push(ev)) ctx.counters->probe_replies.add();
+    else ctx.counters->probe_replies_dropped.add();
+    rte_pktmbuf_free(m);
+    return;
+  }
   punt_to_kernel(ctx, port, m);
 }
 

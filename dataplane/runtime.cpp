@@ -122,6 +122,9 @@ Dataplane::Dataplane(const DataplaneSettings& settings, SaStore& store)
   const std::uint64_t tsc0 = rte_rdtsc();
   const std::uint64_t ntp = ((static_cast<std::uint64_t>(ts.tv_sec) + 2208988800ull) << 32) +
                             (static_cast<std::uint64_t>(ts.tv_nsec) << 32) / 1000000000ull;
+  tsc0_ = tsc0;
+  ntp_at_tsc0_ = ntp;
+  inject_ = std::make_unique<InjectQueue>();
   for (unsigned w = 0; w < settings.workers; ++w) {
     counters_.push_back(std::make_unique<WorkerCounters>());
     events_.push_back(std::make_unique<EventQueue>());
@@ -139,6 +142,7 @@ Dataplane::Dataplane(const DataplaneSettings& settings, SaStore& store)
     ctx->source = &publisher_.source();
     ctx->counters = counters_.back().get();
     ctx->events = events_.back().get();
+    if (w == 0) ctx->inject = inject_.get();
     ctx->stop = &stop_;
     ctx->idle = settings.idle;
     ctx->idle_sleep_max_us = settings.idle_sleep_max_us;
@@ -257,6 +261,8 @@ void Dataplane::stop_workers() {
   running_ = false;
   // Everything they learned on the way out.
   service();
+  rte_mbuf* m;
+  while (inject_->pop(m)) rte_pktmbuf_free(m);  // probes nobody will send now
 }
 
 void Dataplane::republish() {
@@ -273,11 +279,70 @@ void Dataplane::publish_neighbours() {
     publisher_.publish(compiler_.with_neighbours(*publisher_.current(), neighbour_piece_));
 }
 
+std::uint64_t Dataplane::ntp_now() const noexcept {
+  const std::uint64_t hz = rte_get_tsc_hz();
+  const std::uint64_t delta = rte_rdtsc() - tsc0_;
+  return ntp_at_tsc0_ + ((delta / hz) << 32) + (((delta % hz) << 32) / hz);
+}
+
+std::vector<WorkerEvent> Dataplane::take_probe_replies() {
+  std::vector<WorkerEvent> out;
+  out.swap(probe_replies_);
+  return out;
+}
+
+bool Dataplane::send_probe(std::uint32_t dst_ipv4, std::uint16_t src_port, std::uint32_t seq, std::uint64_t t1_ntp) {
+  int wan = -1;
+  for (std::size_t i = 0; i < ports_.size(); ++i)
+    if (ports_[i].role == PortRole::wan) wan = static_cast<int>(i);
+  if (wan < 0 || ports_[static_cast<std::size_t>(wan)].address.ipv4 == 0) return false;
+  const PortRuntime& p = ports_[static_cast<std::size_t>(wan)];
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) return false;
+  // Padded to the reflector's reply size (41 bytes of TWAMP fields), as RFC
+  // 5357 4.1.2 suggests, so the reply is no larger than the test packet.
+  constexpr std::uint16_t kPayload = 41, kIp = 20, kUdp = 8;
+  auto* frame = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, kEthBytes + kIp + kUdp + kPayload));
+  if (frame == nullptr) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  std::memset(frame, 0, kEthBytes + kIp + kUdp + kPayload);
+  std::memcpy(frame + 6, p.mac.data(), 6);  // the worker writes the next hop's MAC
+  store_be16(frame + 12, kEtherIpv4);
+  std::uint8_t* ip = frame + kEthBytes;
+  ip[0] = 0x45;
+  store_be16(ip + 2, kIp + kUdp + kPayload);
+  store_be16(ip + 6, 0x4000);
+  ip[8] = 255;  // RFC 5357 4.1.2: sent with TTL 255
+  ip[9] = kProtoUdp;
+  store_be32(ip + 12, p.address.ipv4);
+  store_be32(ip + 16, dst_ipv4);
+  store_be16(ip + 10, crypto::internet_checksum(ip, kIp));
+  std::uint8_t* udp = ip + kIp;
+  store_be16(udp, src_port);
+  store_be16(udp + 2, settings_.twamp_port);
+  store_be16(udp + 4, kUdp + kPayload);
+  std::uint8_t* t = udp + kUdp;
+  store_be32(t, seq);
+  crypto::store_be64(t + 4, t1_ntp);
+  store_be16(t + 12, 0x0001);  // error estimate: not synchronised, multiplier 1
+  if (!inject_->push(m)) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  return true;
+}
+
 std::string Dataplane::service() {
   bool changed = false;
   for (auto& q : events_) {
     WorkerEvent ev;
     while (q->pop(ev)) {
+      if (ev.kind == WorkerEvent::Kind::probe_reply) {
+        if (probe_replies_.size() < 65536) probe_replies_.push_back(ev);  // bounded if nobody takes them
+        continue;
+      }
       if (ev.kind != WorkerEvent::Kind::neighbour_learned) continue;
       auto& slot = neighbours_v4_[{ev.port, ev.ipv4}];
       if (slot != ev.mac) {

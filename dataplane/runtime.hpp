@@ -79,6 +79,16 @@ class Dataplane {
   // message when a worker has not passed a quiescent state in time.
   std::string service();
 
+  // Control thread: a TWAMP-light test packet (RFC 5357 4.1.2, unauthenticated)
+  // from the WAN address and src_port to dst_ipv4:twamp_port, sent by worker
+  // 0. False when no mbuf or the queue to the worker is full (the prober
+  // counts it as lost).
+  bool send_probe(std::uint32_t dst_ipv4, std::uint16_t src_port, std::uint32_t seq, std::uint64_t t1_ntp);
+  // Control thread: the reflected packets service() collected since the last call.
+  std::vector<WorkerEvent> take_probe_replies();
+  // NTP 32.32 time now, on the clock the workers stamp with.
+  std::uint64_t ntp_now() const noexcept;
+
   DataplaneStats stats() const;
   const std::vector<PortRuntime>& ports() const noexcept { return ports_; }
   const std::vector<std::string>& port_names() const noexcept { return port_names_; }
@@ -102,6 +112,9 @@ class Dataplane {
   std::vector<std::unique_ptr<WorkerContext>> workers_;
   std::vector<std::unique_ptr<WorkerCounters>> counters_;
   std::vector<std::unique_ptr<EventQueue>> events_;
+  std::unique_ptr<InjectQueue> inject_;
+  std::vector<WorkerEvent> probe_replies_;
+  std::uint64_t tsc0_ = 0, ntp_at_tsc0_ = 0;
   std::vector<unsigned> worker_lcores_;
   std::atomic<bool> stop_{false};
   bool running_ = false;

@@ -176,6 +176,15 @@ unsigned poll_once(WorkerContext& ctx) noexcept {
     send_all_to_next_hops(*snap, ctx, pkts, egress, good);
     drop_bad(ctx, pkts, good, transit, reasons);
   }
+  if (ctx.inject != nullptr && ctx.wan >= 0 && !ctx.inject->empty()) {
+    // The prober's frames: complete but for the next hop's MAC.
+    rte_mbuf* m;
+    for (unsigned k = 0; k < kBurst && ctx.inject->pop(m); ++k) {
+      const std::uint32_t dst = load_be32(mbuf_bytes(m) + kEthBytes + 16);
+      send_to_next_hop(*snap, ctx, m, {static_cast<std::uint16_t>(ctx.wan), false, dst, nullptr});
+      ctx.counters->probes_sent.add();
+    }
+  }
   if (ctx.pending.count != 0) service_pending(*snap, ctx);
   tx_flush(ctx);
   return received;

@@ -44,12 +44,22 @@ struct PortRuntime {
 
 // What workers tell the control thread.
 struct WorkerEvent {
-  enum class Kind : std::uint8_t { neighbour_learned } kind;
+  enum class Kind : std::uint8_t { neighbour_learned, probe_reply } kind;
   std::uint16_t port;     // index into the port list
-  std::uint32_t ipv4;     // host order
+  std::uint32_t ipv4;     // host order: the neighbour, or the reflector that answered
   MacAddress mac;
+  // probe_reply: RFC 5357 fields of the reflected packet, and its arrival.
+  std::uint16_t probe_port = 0;  // our UDP port it came back to
+  std::uint32_t probe_seq = 0;   // the sender sequence number echoed
+  std::uint64_t t1 = 0, t2 = 0, t3 = 0, t4 = 0;  // NTP 32.32
 };
 using EventQueue = boost::lockfree::spsc_queue<WorkerEvent, boost::lockfree::capacity<1024>>;
+// Frames the control thread hands worker 0 to send on the WAN port (the
+// prober's test packets); the worker owns the TX queues, so nobody else sends.
+using InjectQueue = boost::lockfree::spsc_queue<rte_mbuf*, boost::lockfree::capacity<256>>;
+// The UDP ports the prober sends from: reflected packets to them go to it.
+inline constexpr std::uint16_t kProbePortFirst = 40000;
+inline constexpr std::uint16_t kProbePortLast = 41023;
 
 // The publisher's side that workers read: the current snapshot and the RCU
 // variable they report quiescence to.
@@ -94,6 +104,7 @@ struct WorkerContext {
   SnapshotSource* source = nullptr;
   WorkerCounters* counters = nullptr;
   EventQueue* events = nullptr;
+  InjectQueue* inject = nullptr;  // worker 0 only
   const std::atomic<bool>* stop = nullptr;
   IdleMode idle = IdleMode::poll;
   std::uint32_t idle_sleep_max_us = 1000;

@@ -111,7 +111,7 @@ struct Parser {
     if (t == nullptr) return;
     Reader r(source, *t, "[controller]");
     r.only({"url", "ca_file", "join_token_file", "state_dir", "role", "beacon_interval_ms", "renew_before_s",
-            "declared_bps", "latitude", "longitude"});
+            "declared_bps", "latitude", "longitude", "probe_interval_ms", "probe_timeout_ms", "probe_down_after"});
     ControllerSettings c;
     c.url = r.str("url");
     if (c.url.rfind("https://", 0) != 0) r.fail("url", "must be https://HOST:PORT of meshctld");
@@ -126,6 +126,9 @@ struct Parser {
     if (r.has("latitude") != r.has("longitude")) r.fail(r.has("latitude") ? "latitude" : "longitude", "latitude and longitude go together");
     c.latitude_e6 = static_cast<std::int32_t>(real(r, *t, "latitude", -90, 90) * 1e6);
     c.longitude_e6 = static_cast<std::int32_t>(real(r, *t, "longitude", -180, 180) * 1e6);
+    c.probe_interval_ms = static_cast<unsigned>(r.integer("probe_interval_ms", 5, 60000, 100));
+    c.probe_timeout_ms = static_cast<unsigned>(r.integer("probe_timeout_ms", 5, 60000, 250));
+    c.probe_down_after = static_cast<unsigned>(r.integer("probe_down_after", 1, 100, 3));
     cfg.controller = c;
   }
 

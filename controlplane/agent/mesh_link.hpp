@@ -43,6 +43,10 @@ struct ControllerSettings {
   unsigned renew_before_s = 3600;
   std::uint64_t declared_bps = 0;
   std::int32_t latitude_e6 = 0, longitude_e6 = 0;
+  // TWAMP-light probes to every other gateway, through the data plane.
+  unsigned probe_interval_ms = 100;
+  unsigned probe_timeout_ms = 250;
+  unsigned probe_down_after = 3;  // consecutive losses: the peer is down, failover
 };
 
 // What the control thread knows that beacons carry.

@@ -3,6 +3,7 @@
 // (worker lcores) and runs the control thread on the EAL main lcore:
 // snapshot publication and reclamation, learned neighbours, statistics,
 // configuration reload on SIGHUP, clean stop on SIGINT/SIGTERM.
+#include <arpa/inet.h>
 #include <rte_eal.h>
 
 #include <csignal>
@@ -14,6 +15,7 @@
 
 #include "controlplane/agent/debounce.hpp"
 #include "controlplane/agent/path_planner.hpp"
+#include "controlplane/agent/prober.hpp"
 #include "controlplane/api/mesh_topology.hpp"
 #include "crypto/bytes.hpp"
 #include "dataplane/runtime.hpp"
@@ -206,6 +208,7 @@ void reload(const std::string& path, agent::GatewayConfig& current, dataplane::S
 // What the control thread keeps of the mesh: the newest view, the topology
 // built from it, the path planner and its debounce.
 struct MeshSide {
+  std::unique_ptr<agent::Prober> prober;
   std::optional<agent::MeshView> view;
   routing::Topology topology;
   std::unique_ptr<agent::PathPlanner> planner;
@@ -224,10 +227,29 @@ std::string path_text(const std::vector<std::string>& nodes) {
   return s;
 }
 
+// The links from this gateway as its own probes see them now: fresher than
+// what the controller last heard (and down at once when the probes stop).
+void apply_local_probes(routing::Topology& t, const std::string& self, const agent::Prober& prober) {
+  const auto s = t.find(self);
+  if (!s) return;
+  for (routing::LinkIndex l = 0; l < t.link_count(); ++l) {
+    if (t.links()[l].src != *s) continue;
+    const auto it = prober.stats().find(t.nodes()[t.links()[l].dst].id);
+    if (it == prober.stats().end() || !it->second.measured) continue;
+    routing::Link& link = t.link(l);
+    link.latency_ms = it->second.rtt_us / 2000.0;
+    link.jitter_ms = it->second.jitter_us / 1000.0;
+    link.loss = std::min(1.0, it->second.loss);
+    link.up = link.up && it->second.up;
+  }
+}
+
 // Recomputes the paths once the debounce says so (a burst of deltas makes
-// one recomputation). Installing them as tunnels comes with the key exchange.
-void replan(MeshSide& m, const std::string& self) {
-  if (!m.view || self.empty() || !m.debounce.due(monotonic_ns())) return;
+// one recomputation), or at once when force is set (a peer went down:
+// failover must not wait). Installing them as tunnels comes with the key
+// exchange.
+void replan(MeshSide& m, const std::string& self, bool force = false) {
+  if (!m.view || self.empty() || !(force || m.debounce.due(monotonic_ns()))) return;
   m.debounce.ran();
   if (!m.planner) {
     agent::PlannerConfig pc;
@@ -242,6 +264,7 @@ void replan(MeshSide& m, const std::string& self) {
     return;
   }
   if (!m.topology.find(self)) return;  // not in the state yet
+  if (m.prober) apply_local_probes(m.topology, self, *m.prober);
   for (const auto& r : m.planner->plan(m.topology, monotonic_ns())) {
     if (!r.selection.has_route) {
       agent::log_info("no path to " + r.egress + "/" + r.traffic_class);
@@ -272,6 +295,23 @@ void fill_paths(const MeshSide& m, agent::StatsReport& report) {
   report.paths = nlohmann::json{{"version", m.view ? m.view->version() : 0}, {"routes", routes}}.dump();
 }
 
+// Every other gateway of the view with an IPv4 underlay address.
+std::vector<agent::ProbeTarget> probe_targets(const agent::MeshView& view, const std::string& self) {
+  std::vector<agent::ProbeTarget> out;
+  for (const auto& [id, g] : view.gateways().items()) {
+    if (id == self || g.value("status", "") == "revoked") continue;
+    for (const auto& a : g.value("addresses", nlohmann::json::array())) {
+      const std::string text = a.get<std::string>();
+      in_addr ip{};
+      if (inet_pton(AF_INET, text.substr(0, text.rfind(':')).c_str(), &ip) == 1) {
+        out.push_back({id, ntohl(ip.s_addr)});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 // A quarter-second turn of the mesh side of the control loop: what beacons
 // say (the WAN address, the workers' busy share as load), the newest mesh
 // view, and the paths computed from it.
@@ -291,6 +331,7 @@ void mesh_turn(const agent::GatewayConfig& cfg, dataplane::Dataplane& dp, agent:
   last_bursts = st.bursts;
   last_empty = st.empty_polls;
   in.load_permille = busy + idle == 0 ? 0 : static_cast<std::uint16_t>(1000 * busy / (busy + idle));
+  if (m.prober) in.neighbours = m.prober->neighbours();
   link.set_beacon_inputs(std::move(in));
   if (auto view = link.take_view()) {
     agent::log_info("mesh state " + view->epoch() + "/" + std::to_string(view->version()) + ": " +
@@ -298,8 +339,23 @@ void mesh_turn(const agent::GatewayConfig& cfg, dataplane::Dataplane& dp, agent:
                     " links, " + std::to_string(view->spis().size()) + " SPIs through this gateway");
     m.view = std::move(*view);
     m.debounce.trigger(monotonic_ns());
+    if (m.prober) m.prober->set_targets(probe_targets(*m.view, link.status().gateway_id));
   }
   replan(m, link.status().gateway_id);
+}
+
+// Every loop turn (1 ms): probes due go out, replies come in, lost probes
+// expire; a peer that went down replans at once.
+void probe_turn(dataplane::Dataplane& dp, MeshSide& m, const std::string& self) {
+  if (!m.prober) return;
+  const std::uint64_t now = monotonic_ns();
+  for (const agent::ProbeToSend& p : m.prober->due(now, dp.ntp_now()))
+    dp.send_probe(p.dst_ipv4, p.src_port, p.seq, p.t1_ntp);  // not sent: it will count as lost
+  for (const dataplane::WorkerEvent& ev : dp.take_probe_replies())
+    m.prober->on_reply({ev.ipv4, ev.probe_port, ev.probe_seq, ev.t1, ev.t2, ev.t3, ev.t4}, now);
+  const auto down = m.prober->expire(now);
+  for (const auto& peer : down) agent::log_warning("peer " + peer + ": probes lost, down");
+  if (!down.empty()) replan(m, self, true);
 }
 
 int run(const Options& opt) {
@@ -342,6 +398,15 @@ int run(const Options& opt) {
     }
     auto next_mesh_turn = std::chrono::steady_clock::now();
     MeshSide mesh;
+    if (cfg.controller) {
+      agent::ProberConfig pc;
+      pc.interval_ns = std::uint64_t{cfg.controller->probe_interval_ms} * 1'000'000;
+      pc.timeout_ns = std::uint64_t{cfg.controller->probe_timeout_ms} * 1'000'000;
+      pc.down_after_lost = cfg.controller->probe_down_after;
+      pc.first_port = dataplane::kProbePortFirst;
+      mesh.prober = std::make_unique<agent::Prober>(pc);
+    }
+    std::string self_id;
     auto last_warning = std::chrono::steady_clock::time_point{};
     const auto swap_period = opt.swap_rate ? std::chrono::nanoseconds(1000000000 / opt.swap_rate)
                                            : std::chrono::nanoseconds(0);
@@ -360,7 +425,9 @@ int run(const Options& opt) {
       if (link && now >= next_mesh_turn) {
         next_mesh_turn = now + std::chrono::milliseconds(250);
         mesh_turn(cfg, dp, *link, mesh);
+        self_id = link->status().gateway_id;
       }
+      if (link) probe_turn(dp, mesh, self_id);
       if (exchange.wanted()) {
         const double up = std::chrono::duration<double>(now - started).count();
         auto report = std::make_shared<agent::StatsReport>(agent::make_report(cfg.gateway_id, dp.stats(), up));
