@@ -19,9 +19,9 @@ meshgw="$build/controlplane/agent/meshgw"
 meshctl="$build/controlplane/cli/meshctl"
 meshctld="$build/controlplane/controller/meshctld"
 
-if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root for network namespaces"; exit 77; fi
-if ! ip netns add "mgw-probe-$$" 2>/dev/null; then echo "SKIP: cannot create network namespaces"; exit 77; fi
-ip netns del "mgw-probe-$$"
+# shellcheck source=netns_lib.sh
+source "$root/tests/e2e/netns_lib.sh"
+netns_require
 
 tag="p$$"
 ns_ctl="$tag-ctl" ns_a="$tag-gwa" ns_b="$tag-gwb" ns_ul="$tag-ul"
@@ -46,15 +46,6 @@ for ns in "$ns_ctl" "$ns_a" "$ns_b" "$ns_ul"; do
   ip -n "$ns" link set lo up
   ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 done
-veth() {  # NAME_IN_NS1 NS1 NAME_IN_NS2 NS2
-  ip link add "$tag-t1" type veth peer name "$tag-t2"
-  ip link set "$tag-t1" netns "$2" name "$1"
-  ip link set "$tag-t2" netns "$4" name "$3"
-  for side in "$2:$1" "$4:$3"; do
-    ip netns exec "${side%%:*}" ethtool -K "${side##*:}" tx off tso off gso off gro off >/dev/null 2>&1 || true
-    ip -n "${side%%:*}" link set "${side##*:}" up
-  done
-}
 for ns in "$ns_ul" "$ns_ctl"; do ip -n "$ns" link add br0 type bridge; ip -n "$ns" link set br0 up; done
 ip -n "$ns_ctl" addr add 198.19.0.1/24 dev br0
 n=11

@@ -20,9 +20,9 @@ build="${MESHGW_BUILD:-$root/build}"
 meshgw="$build/controlplane/agent/meshgw"
 meshctl="$build/controlplane/cli/meshctl"
 
-if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root for network namespaces"; exit 77; fi
-if ! ip netns add "mgw-probe-$$" 2>/dev/null; then echo "SKIP: cannot create network namespaces"; exit 77; fi
-ip netns del "mgw-probe-$$"
+# shellcheck source=netns_lib.sh
+source "$root/tests/e2e/netns_lib.sh"
+netns_require
 
 tag="m$$"
 ns_a="$tag-gwa" ns_b="$tag-gwb" ns_c="$tag-gwc" ns_ha="$tag-ha" ns_hb="$tag-hb" ns_ul="$tag-ul"
@@ -47,19 +47,6 @@ for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_ha" "$ns_hb" "$ns_ul"; do
   # An IPv4 underlay and sites: no router solicitations or MLD reports.
   ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 done
-# veth NAME_IN_NS1 NS1 NAME_IN_NS2 NS2
-veth() {
-  ip link add "$tag-t1" type veth peer name "$tag-t2"
-  ip link set "$tag-t1" netns "$2" name "$1"
-  ip link set "$tag-t2" netns "$4" name "$3"
-  for side in "$2:$1" "$4:$3"; do
-    ip netns exec "${side%%:*}" sysctl -qw "net.ipv6.conf.${side##*:}.disable_ipv6=1"
-    # Real frames on the wire: no checksum left to the NIC, no 64 KiB GSO
-    # segments (af_packet would hand both to meshgw as they are).
-    ip netns exec "${side%%:*}" ethtool -K "${side##*:}" tx off tso off gso off gro off >/dev/null 2>&1 || true
-    ip -n "${side%%:*}" link set "${side##*:}" up
-  done
-}
 ip -n "$ns_ul" link add br0 type bridge
 ip -n "$ns_ul" link set br0 up
 veth lan "$ns_a" eth0 "$ns_ha"

@@ -172,3 +172,15 @@ class Watch:
 
     def close(self):
         self.sock.close()
+
+
+def started_mesh(meshctld, tmp_path, extra=""):
+    """init + serve in tmp_path (ports chosen by the kernel); the Controller
+    carries admin (the first admin token), config, workdir and meshctld."""
+    state = str(tmp_path / "state")
+    admin, _ = init_mesh(meshctld, state)
+    config = str(tmp_path / "meshctld.toml")
+    write_config(config, state, extra)
+    c = Controller(meshctld, config, state)
+    c.admin, c.config, c.workdir, c.meshctld = admin, config, str(tmp_path), meshctld
+    return c

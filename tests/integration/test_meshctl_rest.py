@@ -16,13 +16,7 @@ import meshctld_harness as h
 
 @pytest.fixture
 def mesh(meshctld, tmp_path):
-    state = str(tmp_path / "state")
-    admin, _ = h.init_mesh(meshctld, state)
-    config = str(tmp_path / "meshctld.toml")
-    h.write_config(config, state)
-    c = h.Controller(meshctld, config, state)
-    c.admin = admin
-    c.workdir = str(tmp_path)
+    c = h.started_mesh(meshctld, tmp_path)
     yield c
     c.stop()
 

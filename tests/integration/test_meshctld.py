@@ -20,14 +20,7 @@ import meshctld_harness as h
 
 @pytest.fixture
 def mesh(meshctld, tmp_path):
-    state = str(tmp_path / "state")
-    admin, _ = h.init_mesh(meshctld, state)
-    config = str(tmp_path / "meshctld.toml")
-    h.write_config(config, state)
-    c = h.Controller(meshctld, config, state)
-    c.admin = admin
-    c.config = config
-    c.workdir = str(tmp_path)
+    c = h.started_mesh(meshctld, tmp_path)
     yield c
     c.stop()
 
@@ -427,19 +420,8 @@ def test_openapi_document_is_valid_and_served(mesh):
             assert status != 405, (method, path, body)
 
 
-def start_with(meshctld, tmp_path, extra):
-    state = str(tmp_path / "state")
-    admin, _ = h.init_mesh(meshctld, state)
-    config = str(tmp_path / "meshctld.toml")
-    h.write_config(config, state, extra)
-    c = h.Controller(meshctld, config, state)
-    c.admin = admin
-    c.workdir = str(tmp_path)
-    return c
-
-
 def test_ephemeral_gateway_removed_after_time_down(meshctld, tmp_path):
-    mesh = start_with(meshctld, tmp_path, "[gateways]\nephemeral_remove_after_s = 1\n")
+    mesh = h.started_mesh(meshctld, tmp_path, "[gateways]\nephemeral_remove_after_s = 1\n")
     try:
         eph, _ = register(mesh, "eph", token=join_token(mesh, "edge", ephemeral=True))
         core, _ = register(mesh, "core", tok_role="core")

@@ -44,12 +44,7 @@ class JoiningGateway(gh.Gateway):
 
 @pytest.fixture
 def mesh(meshctld, tmp_path):
-    state = str(tmp_path / "ctl")
-    admin, _ = ch.init_mesh(meshctld, state)
-    config = str(tmp_path / "meshctld.toml")
-    ch.write_config(config, state, "")
-    c = ch.Controller(meshctld, config, state)
-    c.admin, c.config, c.meshctld = admin, config, meshctld
+    c = ch.started_mesh(meshctld, tmp_path)
     yield c
     c.stop()
 
