@@ -15,6 +15,7 @@
 
 #include "controlplane/agent/debounce.hpp"
 #include "controlplane/agent/path_planner.hpp"
+#include "controlplane/agent/plan_builder.hpp"
 #include "controlplane/agent/prober.hpp"
 #include "controlplane/api/mesh_topology.hpp"
 #include "crypto/bytes.hpp"
@@ -213,6 +214,7 @@ struct MeshSide {
   routing::Topology topology;
   std::unique_ptr<agent::PathPlanner> planner;
   agent::Debouncer debounce{50'000'000, 1'000'000'000};  // 50 ms .. 1 s
+  std::vector<routing::PlanRelay> relays;  // the ones from the mesh state now in the data plane
   std::uint64_t last_bursts = 0, last_empty = 0;
 };
 
@@ -295,6 +297,26 @@ void fill_paths(const MeshSide& m, agent::StatsReport& report) {
   report.paths = nlohmann::json{{"version", m.view ? m.view->version() : 0}, {"routes", routes}}.dump();
 }
 
+// The relays the controller allocated through this gateway, on top of the
+// static plan; applied when they change (a refused plan leaves the data
+// plane on the previous one).
+void apply_relays(const agent::GatewayConfig& cfg, dataplane::Dataplane& dp, MeshSide& m, const std::string& self) {
+  if (self.empty() || !m.view) return;
+  std::vector<agent::RelayProblem> problems;
+  const routing::ForwardingPlan plan = agent::plan_from_view(cfg.plan, *m.view, self, &problems);
+  for (const auto& p : problems) agent::log_warning("relay for SPI " + routing::spi_text(p.spi) + " not installed: " + p.why);
+  std::vector<routing::PlanRelay> relays(plan.relays.begin() + static_cast<std::ptrdiff_t>(cfg.plan.relays.size()),
+                                         plan.relays.end());
+  if (relays == m.relays) return;
+  if (const auto errors = dp.apply(plan); !errors.empty()) {
+    for (const auto& e : errors) agent::log_error("relays from the mesh state refused: " + e);
+    return;
+  }
+  m.relays = std::move(relays);
+  agent::log_info("relays from the mesh state: " + std::to_string(m.relays.size()) + " (snapshot " +
+                  std::to_string(dp.publisher().current()->version) + ")");
+}
+
 // Every other gateway of the view with an IPv4 underlay address.
 std::vector<agent::ProbeTarget> probe_targets(const agent::MeshView& view, const std::string& self) {
   std::vector<agent::ProbeTarget> out;
@@ -339,7 +361,9 @@ void mesh_turn(const agent::GatewayConfig& cfg, dataplane::Dataplane& dp, agent:
                     " links, " + std::to_string(view->spis().size()) + " SPIs through this gateway");
     m.view = std::move(*view);
     m.debounce.trigger(monotonic_ns());
-    if (m.prober) m.prober->set_targets(probe_targets(*m.view, link.status().gateway_id));
+    const std::string self = link.status().gateway_id;
+    if (m.prober) m.prober->set_targets(probe_targets(*m.view, self));
+    apply_relays(cfg, dp, m, self);
   }
   replan(m, link.status().gateway_id);
 }

@@ -46,7 +46,8 @@ routing::Topology topology_from_state(const json& gateways, const json& links) {
       link.loss = std::clamp(l.value("loss_ppm", 0.0) / 1e6, 0.0, 1.0);
       link.capacity_mbps = l.value("capacity_bps", 0.0) / 1e6;
       link.utilisation = std::clamp(l.value("utilisation", 0.0), 0.0, 10.0);
-      link.up = t.nodes()[*src].up && t.nodes()[*dst].up;
+      // Every probe lost: the measuring end cannot reach the other one.
+      link.up = t.nodes()[*src].up && t.nodes()[*dst].up && l.value("loss_ppm", 0.0) < 1e6;
       t.add_link(link);
     }
   } catch (const json::exception& e) {

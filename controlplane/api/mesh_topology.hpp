@@ -4,8 +4,8 @@
 // coordinates, declared bandwidth, load, status; links with RTT, jitter,
 // loss, capacity and utilisation). The controller (GET /v1/paths) and the
 // gateway agent build it the same way, so both compute the same paths.
-// Revoked gateways are left out; gateways that are not up, and links
-// touching them, are kept but down. Control path; throws std::runtime_error
+// Revoked gateways are left out; gateways that are not up, links touching
+// them, and links whose every probe was lost are kept but down. Control path; throws std::runtime_error
 // for malformed input.
 #pragma once
 
