@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// End-to-end tunnel keys over real mTLS 1.3 on loopback with certificates
+// from a test mesh CA: both ends derive the same two SAs' keys, distinct per
+// SPI; a server that is not the path's egress, a path that does not start at
+// the client, a request the egress's check refuses, a certificate from
+// another CA and a malformed request all give no keys.
+#include "controlplane/agent/tunnel_keys.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "../controller/temp_dir.hpp"
+#include "crypto/pki.hpp"
+
+using namespace meshgw;
+using namespace meshgw::agent;
+namespace pki = meshgw::crypto::pki;
+
+namespace {
+
+struct Mesh {
+  test::TempDir dir;
+  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  pki::PrivateKey ca_key = pki::PrivateKey::generate_p256();
+  std::string ca = pki::make_ca_certificate(ca_key, "test CA", now, 86400);
+  Mesh() { std::ofstream(dir.file("ca.pem")) << ca; }
+
+  TlsIdentity gateway(const std::string& id, const pki::PrivateKey& issuer_key, const std::string& issuer_cert,
+                      const std::string& tag = "") {
+    const pki::PrivateKey key = pki::PrivateKey::generate_p256();
+    pki::IssueRequest r;
+    r.public_key_pem = key.public_pem();
+    r.common_name = id;
+    r.role = "core";
+    r.server_auth = r.client_auth = true;
+    r.not_before = now - 60;
+    r.not_after = now + 3600;
+    const std::string name = id + tag;
+    std::ofstream(dir.file(name + ".pem")) << pki::issue_certificate(issuer_key, issuer_cert, r);
+    std::ofstream(dir.file(name + ".key")) << key.pem();
+    return {dir.file(name + ".pem"), dir.file(name + ".key"), dir.file("ca.pem")};
+  }
+  TlsIdentity gateway(const std::string& id) { return gateway(id, ca_key, ca); }
+};
+
+std::vector<std::unique_ptr<TunnelKeys>> wait_take(TunnelKeyServer& s) {
+  for (int i = 0; i < 100; ++i) {
+    auto k = s.take();
+    if (!k.empty()) return k;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return {};
+}
+
+bool same(const crypto::SaKeyMaterial& a, const crypto::SaKeyMaterial& b) {
+  return std::memcmp(a.key.data(), b.key.data(), a.key.size()) == 0 &&
+         std::memcmp(a.salt.data(), b.salt.data(), a.salt.size()) == 0;
+}
+
+TEST(TunnelKeys, BothEndsDeriveTheSameKeys) {
+  Mesh m;
+  TunnelKeyServer server(m.gateway("gw-2"), "gw-2", "127.0.0.1", 0, nullptr);
+  const TunnelRequest t{0x1001, 0x2001, {"gw-1", "gw-3", "gw-2"}, 1};
+  const TunnelKeys client = request_tunnel_keys(m.gateway("gw-1"), "127.0.0.1", server.port(), t);
+  EXPECT_EQ(client.peer, "gw-2");
+  auto agreed = wait_take(server);
+  ASSERT_EQ(agreed.size(), 1u);
+  EXPECT_EQ(agreed[0]->peer, "gw-1");
+  EXPECT_EQ(agreed[0]->tunnel, t);
+  EXPECT_TRUE(same(client.forward, agreed[0]->forward));
+  EXPECT_TRUE(same(client.reverse, agreed[0]->reverse));
+  EXPECT_FALSE(same(client.forward, client.reverse));  // one key per SPI
+  // A rekey (next epoch) gives other keys.
+  TunnelRequest next = t;
+  next.epoch = 2;
+  const TunnelKeys rekeyed = request_tunnel_keys(m.gateway("gw-1", m.ca_key, m.ca, "b"), "127.0.0.1", server.port(), next);
+  EXPECT_FALSE(same(rekeyed.forward, client.forward));
+  EXPECT_EQ(wait_take(server).size(), 1u);
+}
+
+TEST(TunnelKeys, RefusalsGiveNoKeys) {
+  Mesh m;
+  TunnelKeyServer server(m.gateway("gw-2"), "gw-2", "127.0.0.1", 0,
+                         [](const TunnelRequest& t, const std::string&) {
+                           return t.forward_spi == 0x6666 ? std::string("SPI 0x6666 is not allocated to this path") : "";
+                         });
+  const TlsIdentity me = m.gateway("gw-1");
+  // The server is not the egress the client expects.
+  EXPECT_THROW(request_tunnel_keys(me, "127.0.0.1", server.port(), {0x1001, 0x2001, {"gw-1", "gw-9"}, 1}),
+               std::runtime_error);
+  // The path does not start at the client.
+  try {
+    request_tunnel_keys(me, "127.0.0.1", server.port(), {0x1001, 0x2001, {"gw-7", "gw-2"}, 1});
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("starts at gw-7"), std::string::npos) << e.what();
+  }
+  // The egress's own check.
+  try {
+    request_tunnel_keys(me, "127.0.0.1", server.port(), {0x6666, 0x2001, {"gw-1", "gw-2"}, 1});
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not allocated"), std::string::npos) << e.what();
+  }
+  // Malformed: both directions on one SPI.
+  EXPECT_THROW(request_tunnel_keys(me, "127.0.0.1", server.port(), {0x1001, 0x1001, {"gw-1", "gw-2"}, 1}),
+               std::runtime_error);
+  // A certificate from another mesh's CA: no handshake.
+  const pki::PrivateKey other_key = pki::PrivateKey::generate_p256();
+  const std::string other_ca = pki::make_ca_certificate(other_key, "other CA", m.now, 86400);
+  TlsIdentity foreign = m.gateway("gw-1", other_key, other_ca, "-foreign");
+  EXPECT_THROW(request_tunnel_keys(foreign, "127.0.0.1", server.port(), {0x1001, 0x2001, {"gw-1", "gw-2"}, 1}),
+               std::runtime_error);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(server.take().empty());
+  EXPECT_GE(server.refused(), 4u);
+  EXPECT_THROW(request_tunnel_keys(me, "127.0.0.1", 1, {0x1001, 0x2001, {"gw-1", "gw-2"}, 1}, 500), std::runtime_error);
+}
+
+}  // namespace
