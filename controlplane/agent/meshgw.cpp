@@ -77,9 +77,17 @@ CONFIGURATION
                  role = "edge"                    asked for; the token decides
                  beacon_interval_ms = 2000, renew_before_s = 3600,
                  declared_bps = 0, latitude = 41.88, longitude = -87.63
+                 probe_interval_ms = 100, probe_timeout_ms = 250,
+                 probe_down_after = 3   TWAMP-light to every other gateway
+                                        through the data plane; a peer whose
+                                        probes are lost that many times in a
+                                        row is down and paths are replanned
                  meshgw forwards on its static plan meanwhile; registration,
                  beacons and the state stream retry with backoff while the
-                 controller is away
+                 controller is away. In a mesh the stats listener also serves
+                 GET /v1/paths and GET /v1/explain?to=EGRESS&class=C
+                 (meshctl gateway paths, meshctl explain); transits install
+                 the relay entries the controller allocates through them
     [[port]]     name, role = "lan" | "wan" (exactly one wan, at most one lan),
                  device = a DPDK device string: net_pcap0,rx_pcap=IN,tx_pcap=OUT
                  | net_tap0,iface=NAME | net_af_packet0,iface=NAME | net_memif0,...
