@@ -105,13 +105,43 @@ struct Parser {
     return v;
   }
 
+  bool sites_given_ = false;
+
+  // Without [controller] sites, the LAN port's subnets are the site.
+  void default_sites() {
+    if (!cfg.controller || sites_given_) return;
+    for (const auto& p : cfg.dataplane.ports) {
+      if (p.role != dataplane::PortRole::lan) continue;
+      routing::IpPrefix v4;
+      const std::uint32_t mask = p.address.ipv4_prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - p.address.ipv4_prefix);
+      const std::uint32_t net = p.address.ipv4 & mask;
+      if (p.address.ipv4 != 0) {
+        v4.bytes = {static_cast<std::uint8_t>(net >> 24), static_cast<std::uint8_t>(net >> 16),
+                    static_cast<std::uint8_t>(net >> 8), static_cast<std::uint8_t>(net)};
+        v4.length = p.address.ipv4_prefix;
+        cfg.controller->sites.push_back(v4.to_string());
+      }
+      if (p.address.has_ipv6) {
+        routing::IpPrefix v6;
+        v6.v6 = true;
+        v6.length = p.address.ipv6_prefix;
+        for (unsigned b = 0; b < 16; ++b) {
+          const unsigned keep = v6.length >= (b + 1) * 8 ? 8 : v6.length > b * 8 ? v6.length - b * 8 : 0;
+          v6.bytes[b] = static_cast<std::uint8_t>(p.address.ipv6[b] & (keep == 0 ? 0 : 0xff << (8 - keep)));
+        }
+        cfg.controller->sites.push_back(v6.to_string());
+      }
+    }
+  }
+
   // [controller]: join a mesh (registration, beacons, the mesh state).
   void controller(const Reader& top) {
     const toml::table* t = top.table("controller");
     if (t == nullptr) return;
     Reader r(source, *t, "[controller]");
     r.only({"url", "ca_file", "join_token_file", "state_dir", "role", "beacon_interval_ms", "renew_before_s",
-            "declared_bps", "latitude", "longitude", "probe_interval_ms", "probe_timeout_ms", "probe_down_after"});
+            "declared_bps", "latitude", "longitude", "probe_interval_ms", "probe_timeout_ms", "probe_down_after",
+            "sites"});
     ControllerSettings c;
     c.url = r.str("url");
     if (c.url.rfind("https://", 0) != 0) r.fail("url", "must be https://HOST:PORT of meshctld");
@@ -129,6 +159,10 @@ struct Parser {
     c.probe_interval_ms = static_cast<unsigned>(r.integer("probe_interval_ms", 5, 60000, 100));
     c.probe_timeout_ms = static_cast<unsigned>(r.integer("probe_timeout_ms", 5, 60000, 250));
     c.probe_down_after = static_cast<unsigned>(r.integer("probe_down_after", 1, 100, 3));
+    if (r.has("sites")) {
+      for (const std::string& text : r.strings("sites")) c.sites.push_back(r.prefix("sites", text).to_string());
+      sites_given_ = true;
+    }
     cfg.controller = c;
   }
 
@@ -380,6 +414,7 @@ struct Parser {
     stats(top);
     controller(top);
     ports(top);
+    default_sites();
     neighbours(top);
     tunnels(top);
     routes(top);

@@ -303,6 +303,23 @@ void MeshLink::send_beacon() {
   }
 }
 
+void MeshLink::report_sites() {
+  common::RestEndpoint ep = common::RestEndpoint::from_url(settings_.url);
+  ep.ca_file = settings_.ca_file;
+  ep.cert_file = settings_.state_dir + "/gateway.pem";
+  ep.key_file = settings_.state_dir + "/gateway.key";
+  common::RestClient client(ep);
+  const common::RestAnswer r = client.request("POST", "/v1/gw/report", json{{"sites", settings_.sites}}.dump());
+  if (r.status != 200) {
+    set_error("site report refused (" + std::to_string(r.status) + "): " + r.body);
+    return;
+  }
+  sites_reported_ = true;
+  std::string list;
+  for (const auto& p : settings_.sites) list += (list.empty() ? "" : ", ") + p;
+  common::log_info("sites reported to the controller: " + (list.empty() ? std::string("none") : list));
+}
+
 void MeshLink::link_loop() {
   unsigned backoff_ms = 500;
   while (!stop_) {
@@ -320,6 +337,7 @@ void MeshLink::link_loop() {
         continue;
       }
       renew_if_due(unix_s());
+      if (!sites_reported_) report_sites();
       send_beacon();
     } catch (const std::exception& e) {
       set_error(e.what());  // the controller is away: retried, forwarding goes on

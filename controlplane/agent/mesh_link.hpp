@@ -43,6 +43,9 @@ struct ControllerSettings {
   unsigned renew_before_s = 3600;
   std::uint64_t declared_bps = 0;
   std::int32_t latitude_e6 = 0, longitude_e6 = 0;
+  // The site prefixes this gateway serves, reported to the controller once
+  // registered (default: the LAN port's subnets).
+  std::vector<std::string> sites;
   // TWAMP-light probes to every other gateway, through the data plane.
   unsigned probe_interval_ms = 100;
   unsigned probe_timeout_ms = 250;
@@ -93,6 +96,7 @@ class MeshLink {
   bool register_gateway();
   void renew_if_due(std::int64_t now_s);
   void send_beacon();
+  void report_sites();
   void set_error(const std::string& e);
   bool wait(unsigned ms);  // false when stopping
 
@@ -105,6 +109,7 @@ class MeshLink {
   BeaconInputs inputs_;
   MeshLinkStatus status_;
   std::uint64_t last_sequence_ = 0;
+  bool sites_reported_ = false;
   int beacon_fd_ = -1;
   std::atomic<bool> stop_{false};
   std::shared_ptr<common::RestClient> stream_client_;

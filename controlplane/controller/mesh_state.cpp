@@ -264,6 +264,7 @@ json MeshState::gateway_json(const GatewayLive& g) const {
           {"cert_serial", g.record.cert_serial},
           {"cert_not_after", g.record.cert_not_after},
           {"addresses", std::move(addresses)},
+          {"sites", g.record.sites},
           {"declared_bps", g.declared_bps},
           {"load_permille", g.load_permille},
           {"latitude", g.latitude_e6 / 1e6},

@@ -41,6 +41,7 @@ struct GatewayRecord {
   std::vector<std::uint8_t> beacon_key;  // 32 bytes, HMAC-SHA256 key for its beacons
   std::int64_t registered_at = 0;
   std::int64_t status_since = 0;
+  std::vector<std::string> sites;  // the site prefixes it serves, as it reported them
   bool operator==(const GatewayRecord&) const = default;
 };
 

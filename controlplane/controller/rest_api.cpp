@@ -471,8 +471,21 @@ struct RestRoutes {
   // tunnels' paths) and the gateway's path choices (events when they change).
   static ApiResponse report(Controller& c, const ApiRequest& req, const Target&, const Params&) {
     const Body b(req.body);
-    b.only({"tunnels", "paths"});
+    b.only({"tunnels", "paths", "sites"});
     const json doc = json::parse(req.body);
+    std::optional<std::vector<std::string>> sites;
+    if (doc.contains("sites")) {
+      const json& ss = doc["sites"];
+      if (!ss.is_array() || ss.size() > 64) refuse(400, "must be an array of at most 64 prefixes", "sites");
+      sites.emplace();
+      for (std::size_t i = 0; i < ss.size(); ++i) {
+        const std::string f = "sites[" + std::to_string(i) + "]";
+        if (!ss[i].is_string()) refuse(400, "must be a string", f);
+        const auto p = routing::IpPrefix::parse(ss[i].get<std::string>());
+        if (!p) refuse(400, "must be a prefix (a.b.c.d/len or x::/len, no bits set past the length)", f);
+        sites->push_back(p->to_string());
+      }
+    }
     std::map<std::uint32_t, double> rates;
     if (doc.contains("tunnels")) {
       const json& t = doc["tunnels"];
@@ -510,13 +523,22 @@ struct RestRoutes {
         changes.push_back(std::move(line));
       }
     }
+    bool sites_changed = false;
     {
       std::lock_guard lock(c.mutex_);
+      if (const GatewayLive* g = c.state_.gateway(req.client_gateway); sites && g != nullptr && g->record.sites != *sites) {
+        GatewayRecord record = g->record;
+        record.sites = *sites;
+        c.storage_->put_gateway_with_event(record, {0, static_cast<std::int64_t>(req.now_ms), "sites_changed",
+                                                    record.id, std::to_string(sites->size()) + " prefixes"});
+        c.state_.upsert_gateway(record);
+        sites_changed = true;
+      }
       c.state_.set_tunnel_rates(req.client_gateway, std::move(rates));
       for (const std::string& line : changes)
         c.storage_->append_event({0, static_cast<std::int64_t>(req.now_ms), "path_changed", req.client_gateway, line});
     }
-    if (!changes.empty()) c.changed();
+    if (!changes.empty() || sites_changed) c.changed();
     return json_response(200, {{"accepted", true}});
   }
 

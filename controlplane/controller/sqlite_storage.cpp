@@ -10,6 +10,8 @@
 #include <cstring>
 #include <iterator>
 
+#include <nlohmann/json.hpp>
+
 namespace meshgw::controller {
 
 namespace {
@@ -41,6 +43,10 @@ const char* const kMigrations[] = {
       allocated_at INTEGER NOT NULL);
     CREATE INDEX spis_by_egress ON spis(egress);
     CREATE INDEX events_by_gateway ON events(gateway, seq);
+    )sql",
+    // 3: the site prefixes each gateway serves (a JSON array of strings).
+    R"sql(
+    ALTER TABLE gateways ADD COLUMN sites TEXT NOT NULL DEFAULT '[]';
     )sql",
 };
 
@@ -184,6 +190,19 @@ void SqliteStorage::migrate() {
 
 namespace {
 
+// Sites as a JSON array of strings; what the controller validated on the
+// way in, so reading back needs no checks beyond the shape.
+std::string sites_to_text(const std::vector<std::string>& sites) { return nlohmann::json(sites).dump(); }
+
+std::vector<std::string> sites_from_text(const std::string& text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& v : j)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
 GatewayRecord read_gateway(const auto& s) {
   GatewayRecord g;
   g.id = s.text(0);
@@ -198,12 +217,13 @@ GatewayRecord read_gateway(const auto& s) {
   g.beacon_key = s.blob(9);
   g.registered_at = s.integer(10);
   g.status_since = s.integer(11);
+  g.sites = sites_from_text(s.text(12));
   return g;
 }
 
 constexpr const char* kGatewayColumns =
     "id, role, status, ephemeral, site, region, cert_serial, public_key_sha256, cert_not_after, "
-    "beacon_key, registered_at, status_since";
+    "beacon_key, registered_at, status_since, sites";
 
 TokenRecord read_token(const auto& s) {
   TokenRecord t;
@@ -242,10 +262,11 @@ std::vector<GatewayRecord> SqliteStorage::gateways() {
 
 void SqliteStorage::write_gateway(const GatewayRecord& g) {
   Statement s(db_, (std::string("INSERT OR REPLACE INTO gateways (") + kGatewayColumns +
-                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)").c_str());
+                    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)").c_str());
   s.bind(1, g.id).bind(2, to_string(g.role)).bind(3, to_string(g.status)).bind(4, std::int64_t{g.ephemeral});
   s.bind(5, g.site).bind(6, g.region).bind(7, g.cert_serial).bind(8, g.public_key_sha256);
   s.bind(9, g.cert_not_after).bind(10, g.beacon_key).bind(11, g.registered_at).bind(12, g.status_since);
+  s.bind(13, sites_to_text(g.sites));
   s.step();
 }
 

@@ -502,3 +502,21 @@ def test_tls_versions_and_foreign_certificates(mesh, meshctld, tmp_path):
     with pytest.raises((OSError, ConnectionError)):
         mesh.request("GET", "/v1/gw/state", cert=foreign.cert_path, key=foreign.key_path)
     assert mesh.request("GET", "/healthz")[0] == 200
+
+
+def test_sites_reported_by_a_gateway(mesh):
+    a, _ = register(mesh, "a")
+    b, _ = register(mesh, "b")
+    watch = h.Watch(mesh, b)
+    watch.next()
+    status, body = mesh.request("POST", "/v1/gw/report", {"sites": ["192.0.2.0/24", "fd00:1::/64"]},
+                                cert=a.cert_path, key=a.key_path)
+    assert status == 200, body
+    seen = watch.wait_for(lambda m: any(d.get("gateway", {}).get("sites") for d in m.get("deltas", [])), 2)
+    assert seen["deltas"][-1]["gateway"]["sites"] == ["192.0.2.0/24", "fd00:1::/64"]
+    assert mesh.request("GET", "/v1/gateways/" + a.id, token=mesh.admin)[1]["sites"] == ["192.0.2.0/24", "fd00:1::/64"]
+    for bad, field in (({"sites": ["10.0.0.1/8"]}, "sites[0]"), ({"sites": "x"}, "sites"), ({"sites": [7]}, "sites[0]")):
+        status, err = mesh.request("POST", "/v1/gw/report", bad, cert=a.cert_path, key=a.key_path)
+        assert status == 400 and err["field"] == field, err
+    assert mesh.request("GET", "/v1/gateways/" + a.id, token=mesh.admin)[1]["sites"] == ["192.0.2.0/24", "fd00:1::/64"]
+    watch.close()

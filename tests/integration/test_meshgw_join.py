@@ -96,6 +96,7 @@ def test_join_beacon_follow_and_survive_the_controller(meshgw, mesh, tmp_path):
         gid = json.loads((state_dir / "identity.json").read_text())["gateway_id"]
         up = wait_for(lambda: (g := gateway_at_controller(mesh, gid)) and g["status"] == "up" and g, what="beacons")
         assert up["addresses"] == ["198.18.0.1:4500"] and up["role"] == "edge"
+        assert up["sites"] == ["192.0.2.0/24", "fd00:1::/64"]  # its LAN subnets, reported after registration
         assert abs(up["latitude"] - 41.8781) < 1e-5 and up["declared_bps"] == 10**9
         # The mesh state is followed and kept on disk.
         status, pol = mesh.request("PUT", "/v1/policies", {"rules": [{"name": "from-test"}]}, token=mesh.admin)

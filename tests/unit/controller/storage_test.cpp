@@ -35,6 +35,7 @@ GatewayRecord sample_gateway(const std::string& id) {
   g.beacon_key = std::vector<std::uint8_t>(32, 0x5a);
   g.registered_at = 1'800'000'000;
   g.status_since = 1'800'000'100;
+  g.sites = {"192.0.2.0/24", "fd00:1::/64"};
   return g;
 }
 
@@ -99,11 +100,12 @@ TEST(SqliteStorage, MigratesAnOldFileAndRefusesANewerOne) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE spis; DROP INDEX events_by_gateway; PRAGMA user_version=1", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE spis; DROP INDEX events_by_gateway; ALTER TABLE gateways DROP COLUMN sites; "
+                             "PRAGMA user_version=1", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   {
     SqliteStorage s(path);
-    EXPECT_EQ(s.schema_version(), 2);
+    EXPECT_EQ(s.schema_version(), SqliteStorage::latest_schema_version());
     EXPECT_EQ(s.allocate_spi({0, "gw-1", "gw-2", "gw-1>gw-2", 1}, 0x1000).spi, 0x1000u);
   }
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
