@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "args.hpp"
+#include "dot.hpp"
 #include "controlplane/common/topology_json.hpp"
 #include "routing/paths.hpp"
 
@@ -156,15 +157,6 @@ json path_json(const Topology& topo, const CsrGraph& g, const CostModel& model, 
     links.push_back(std::move(row));
   }
   return {{"nodes", nodes}, {"cost", p.cost}, {"hops", p.hops()}, {"links", links}};
-}
-
-std::string dot_id(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 void print_dot(const Topology& topo, const Query& q, const std::vector<Path>& paths) {

@@ -1,29 +1,18 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "rest_command.hpp"
 
-#include <sys/stat.h>
-#include <toml++/toml.h>
-
-#include <cstdlib>
-#include <ctime>
-#include <fstream>
-#include <iomanip>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "args.hpp"
-#include "controlplane/common/secret_file.hpp"
-#include "crypto/pki.hpp"
-#include "controlplane/common/rest_client.hpp"
+#include "dot.hpp"
+#include "gateway_command.hpp"
+#include "rest_support.hpp"
 
 namespace meshgw::cli {
 
-using common::RestAnswer;
-using common::RestClient;
-using common::RestEndpoint;
-using nlohmann::json;
+using namespace rest;
 
 const char* const kRestUsage = R"(usage: meshctl RESOURCE [VERB] [options]     (against a running meshctld)
 
@@ -80,129 +69,6 @@ const std::set<std::string> kResources = {"health", "gateways", "tokens", "links
                                           "paths", "spis", "metrics", "openapi", "register", "gw", "gateway",
                                           "explain"};
 
-struct Connection {
-  RestEndpoint endpoint;
-  std::string output = "table";
-};
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-// server, ca and token from the config file, if there is one.
-std::map<std::string, std::string> config_file() {
-  std::string path = env("MESHCTL_CONFIG");
-  if (path.empty() && !env("HOME").empty()) path = env("HOME") + "/.config/meshctl/config.toml";
-  struct stat st {};
-  if (path.empty() || ::stat(path.c_str(), &st) != 0) return {};
-  const std::string text = common::read_secret_text(path, 65536);  // holds a token: 0600 only
-  toml::table t;
-  try {
-    t = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream m;
-    m << path << ":" << e.source().begin.line << ": " << e.description();
-    throw std::runtime_error(m.str());
-  }
-  std::map<std::string, std::string> out;
-  for (const auto& [k, v] : t) {
-    const std::string key(k.str());
-    if (key != "server" && key != "ca" && key != "token")
-      throw std::runtime_error(path + ": unknown key '" + key + "' (allowed: server, ca, token)");
-    if (!v.is_string()) throw std::runtime_error(path + ": " + key + " must be a string");
-    out[key] = *v.value<std::string>();
-  }
-  return out;
-}
-
-Connection connection(const Args& a) {
-  const auto file = config_file();
-  auto pick = [&](const char* flag, const char* var, const char* key, const std::string& fallback) {
-    if (auto v = a.opt_str(flag)) return *v;
-    if (const std::string e = env(var); !e.empty()) return e;
-    if (const auto it = file.find(key); it != file.end()) return it->second;
-    return fallback;
-  };
-  Connection c;
-  try {
-    c.endpoint = RestEndpoint::from_url(pick("server", "MESHCTL_SERVER", "server", "https://127.0.0.1:8443"));
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("option --server: ") + e.what());
-  }
-  c.endpoint.ca_file = pick("ca", "MESHCTL_CA", "ca", "");
-  c.endpoint.token = pick("token", "MESHCTL_TOKEN", "token", "");
-  c.output = a.opt_str("output").value_or("table");
-  if (c.output != "table" && c.output != "json") throw UsageError("option --output: must be table or json");
-  return c;
-}
-
-const std::set<std::string> kConnectionOptions = {"server", "ca", "token", "output"};
-
-std::set<std::string> with_connection(std::set<std::string> options) {
-  options.insert(kConnectionOptions.begin(), kConnectionOptions.end());
-  return options;
-}
-
-// A refusal: the server's error message (and the field), exit 1.
-int refused(const RestAnswer& r) {
-  std::string message = r.body;
-  try {
-    const json j = json::parse(r.body);
-    message = j.value("error", r.body);
-    if (j.contains("field")) message = j["field"].get<std::string>() + ": " + message;
-  } catch (const json::exception&) {
-  }
-  std::cerr << "meshctl: server answered " << r.status << ": " << message << "\n";
-  return 1;
-}
-
-std::string when(std::int64_t unix_s) {
-  if (unix_s == 0) return "never";
-  const std::time_t t = unix_s;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
-
-// Columns padded to their widest cell.
-void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> width(header.size());
-  for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string out;
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      out += cells[i];
-      if (i + 1 < cells.size()) out += std::string(width[i] - cells[i].size() + 2, ' ');
-    }
-    std::cout << out << "\n";
-  };
-  line(header);
-  for (const auto& r : rows) line(r);
-}
-
-std::string text_of(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_null()) return "";
-  return v.dump();
-}
-
-std::string fixed(double v, int digits) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(digits) << v;
-  return s.str();
-}
-
-std::string joined(const json& list, const char* sep) {
-  std::string out;
-  for (const auto& x : list) out += (out.empty() ? "" : sep) + text_of(x);
-  return out;
-}
-
 void print_gateways(const json& gws) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& g : gws)
@@ -219,15 +85,6 @@ void print_links(const json& links) {
                     fixed(l["jitter_us"].get<double>() / 1000, 2), fixed(l["loss_ppm"].get<double>() / 1e4, 3),
                     fixed(l["load_bps"].get<double>() / 1e6, 1), fixed(l["utilisation"].get<double>() * 100, 1)});
   print_table({"FROM", "TO", "RTT_MS", "JITTER_MS", "LOSS_%", "LOAD_MBPS", "UTIL_%"}, rows);
-}
-
-std::string dot_id(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 // The live mesh for Graphviz (neato -n2 keeps the positions): gateways at
@@ -260,97 +117,6 @@ void print_topology_dot(const json& state) {
               << fixed(v.first * 100, 0) << "%\", fontsize=8];\n";
   }
   std::cout << "}\n";
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot read");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// GET and print as JSON or with the table printer.
-int show(RestClient& client, const Connection& c, const std::string& target,
-         const std::function<void(const json&)>& table) {
-  const RestAnswer r = client.request("GET", target);
-  if (r.status != 200) return refused(r);
-  if (c.output == "json" || !table) {
-    try {
-      std::cout << json::parse(r.body).dump(2) << "\n";
-    } catch (const json::exception&) {
-      std::cout << r.body;
-    }
-    return 0;
-  }
-  table(json::parse(r.body));
-  return 0;
-}
-
-int send_and_print(RestClient& client, const Connection& c, const std::string& method, const std::string& target,
-                   const std::string& body, int expect, const std::function<void(const json&)>& table) {
-  const RestAnswer r = client.request(method, target, body);
-  if (r.status != expect) return refused(r);
-  const json j = json::parse(r.body);
-  if (c.output == "json" || !table) std::cout << j.dump(2) << "\n";
-  else table(j);
-  return 0;
-}
-
-std::string verb_of(std::vector<std::string>& args, const std::string& fallback) {
-  if (!args.empty() && args[0].rfind("-", 0) != 0) {
-    const std::string v = args[0];
-    args.erase(args.begin());
-    return v;
-  }
-  return fallback;
-}
-
-[[noreturn]] void bad_verb(const std::string& resource, const std::string& verb, const char* allowed) {
-  throw UsageError(resource + ": unknown verb '" + verb + "' (" + allowed + ")");
-}
-
-bool bool_option(const Args& a, const std::string& name, bool fallback) {
-  const auto v = a.opt_str(name);
-  if (!v) return fallback;
-  if (*v == "true") return true;
-  if (*v == "false") return false;
-  throw UsageError("option --" + name + ": must be true or false");
-}
-
-std::int64_t int_option(const Args& a, const std::string& name, std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
-  const auto v = a.opt_str(name);
-  if (!v) return fallback;
-  if (*v == "-1" && lo <= -1) return -1;
-  return static_cast<std::int64_t>(parse_uint(name, *v, static_cast<std::uint64_t>(std::max<std::int64_t>(lo, 0)),
-                                              static_cast<std::uint64_t>(hi)));
-}
-
-std::string query_escape(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
-}
-
-// The verb, taken from the front of args and checked against the allowed ones.
-std::string verb_in(std::vector<std::string>& args, const std::string& resource, const std::string& fallback,
-                    std::initializer_list<const char*> allowed) {
-  const std::string verb = verb_of(args, fallback);
-  std::string list;
-  for (const char* a : allowed) {
-    if (verb == a) return verb;
-    list += std::string(list.empty() ? "" : ", ") + a;
-  }
-  bad_verb(resource, verb, list.c_str());
 }
 
 int gateways(std::vector<std::string> args) {
@@ -474,146 +240,6 @@ int paths(const std::vector<std::string>& args) {
   });
 }
 
-void print_spis(const json& spis) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& s : spis)
-    rows.push_back({text_of(s["spi"]), text_of(s["from"]), text_of(s["to"]), joined(s["path"], " > ")});
-  print_table({"SPI", "FROM", "TO", "PATH"}, rows);
-}
-
-std::string key_pem_for(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    const auto key = crypto::pki::PrivateKey::generate_p256();
-    common::write_secret_text(path, key.pem(), false);
-  }
-  return common::read_secret_text(path, 16384);
-}
-
-int register_gateway(const std::vector<std::string>& args) {
-  const Args a(args, with_connection({"join-token", "key", "cert-out", "role"}), {});
-  const Connection c = connection(a);
-  RestClient client(c.endpoint);
-  const auto key = crypto::pki::PrivateKey::from_pem(key_pem_for(a.str("key")));
-  json body = {{"token", a.str("join-token")}, {"csr", crypto::pki::make_csr(key, "meshctl")}};
-  if (auto role = a.opt_str("role")) body["role"] = *role;
-  const RestAnswer r = client.request("POST", "/v1/register", body.dump());
-  if (r.status != 201) return refused(r);
-  const json j = json::parse(r.body);
-  std::ofstream(a.str("cert-out")) << j["certificate"].get<std::string>();
-  if (c.output == "json") {
-    json shown = j;
-    shown.erase("beacon_key");  // a secret: not for a terminal
-    std::cout << shown.dump(2) << "\n";
-  } else {
-    std::cout << text_of(j["gateway_id"]) << " " << text_of(j["role"]) << " certificate until "
-              << when(j["cert_not_after"].get<std::int64_t>()) << "\n";
-  }
-  return 0;
-}
-
-int gateway_api(std::vector<std::string> args) {
-  const std::string verb = verb_in(args, "gw", "state", {"state", "renew", "report", "tunnel-create", "tunnel-delete"});
-  const Args a(args, with_connection({"cert", "key", "cert-out", "file", "path", "spi"}), {});
-  Connection c = connection(a);
-  c.endpoint.cert_file = a.str("cert");
-  c.endpoint.key_file = a.str("key");
-  RestClient client(c.endpoint);
-  if (verb == "state") return show(client, c, "/v1/gw/state", {});
-  if (verb == "renew") {
-    const auto key = crypto::pki::PrivateKey::from_pem(common::read_secret_text(a.str("key"), 16384));
-    const RestAnswer r = client.request("POST", "/v1/gw/renew", json{{"csr", crypto::pki::make_csr(key, "meshctl")}}.dump());
-    if (r.status != 200) return refused(r);
-    const json j = json::parse(r.body);
-    std::ofstream(a.str("cert-out")) << j["certificate"].get<std::string>();
-    std::cout << text_of(j["gateway_id"]) << " certificate until " << when(j["cert_not_after"].get<std::int64_t>()) << "\n";
-    return 0;
-  }
-  if (verb == "report") return send_and_print(client, c, "POST", "/v1/gw/report", read_file(a.str("file")), 200, {});
-  if (verb == "tunnel-create") {
-    json path = json::array();
-    std::stringstream ss(a.str("path"));
-    for (std::string hop; std::getline(ss, hop, ',');) path.push_back(hop);
-    return send_and_print(client, c, "POST", "/v1/gw/tunnels", json{{"path", path}}.dump(), 201, [](const json& j) {
-      print_spis(json::array({j["forward"], j["reverse"]}));
-    });
-  }
-  return send_and_print(client, c, "DELETE", "/v1/gw/tunnels/" + std::to_string(a.uint("spi", 256, 0xffffffffu)), "",
-                        200, {});  // tunnel-delete
-}
-
-// A gateway's own admin endpoint (plain HTTP on its loopback listener).
-json gateway_get(const Args& a, const std::string& path) {
-  std::string base = a.str("stats");
-  if (!base.empty() && base.back() == '/') base.pop_back();
-  const RestAnswer r = common::http_get(base + path);
-  json j;
-  try {
-    j = json::parse(r.body);
-  } catch (const json::exception&) {
-    throw std::runtime_error(base + path + ": answered " + std::to_string(r.status) + " with no JSON");
-  }
-  if (r.status != 200) throw std::runtime_error(base + path + ": " + std::to_string(r.status) + ": " + j.value("error", r.body));
-  return j;
-}
-
-int gateway_admin(std::vector<std::string> args) {
-  const std::string verb = verb_in(args, "gateway", "paths", {"paths", "stats"});
-  const Args a(args, {"stats", "output"}, {});
-  const bool as_json = a.opt_str("output").value_or("table") == "json";
-  const json j = gateway_get(a, verb == "paths" ? "/v1/paths" : "/v1/stats");
-  if (as_json || verb == "stats") {
-    std::cout << j.dump(2) << "\n";
-    return 0;
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& r : j["routes"]) {
-    std::string backups;
-    for (const auto& b : r["backups"]) backups += (backups.empty() ? "" : " | ") + joined(b["nodes"], ">");
-    rows.push_back({text_of(r["egress"]), text_of(r["class"]),
-                    r["has_route"].get<bool>() ? joined(r["primary"]["nodes"], " > ") : "(no path)",
-                    r["has_route"].get<bool>() ? fixed(r["primary"]["cost"].get<double>(), 2) : "",
-                    text_of(r["reason"]), backups});
-  }
-  print_table({"EGRESS", "CLASS", "PRIMARY", "COST", "REASON", "BACKUPS"}, rows);
-  return 0;
-}
-
-int explain(const std::vector<std::string>& args) {
-  const Args a(args, {"stats", "to", "class", "output"}, {});
-  const std::string cls = a.opt_str("class").value_or("default");
-  const json e = gateway_get(a, "/v1/explain?to=" + query_escape(a.str("to")) + "&class=" + query_escape(cls));
-  if (a.opt_str("output").value_or("table") == "json") {
-    std::cout << e.dump(2) << "\n";
-    return 0;
-  }
-  std::cout << "traffic from " << text_of(e["from"]) << " to " << text_of(e["to"]) << " (class " << text_of(e["class"])
-            << ")\n";
-  if (e["primary"].is_null()) {
-    std::cout << "  no path: " << text_of(e["reason"]) << "\n";
-  } else {
-    std::cout << "  takes " << joined(e["primary"]["nodes"], " > ") << ", cost " << fixed(e["primary"]["cost"].get<double>(), 3)
-              << " (" << text_of(e["reason"]) << ")\n";
-    for (const auto& l : e["primary"]["links"]) {
-      std::cout << "    " << text_of(l["from"]) << " > " << text_of(l["to"]) << ": latency " << fixed(l["latency_ms"].get<double>(), 2)
-                << " ms + queue " << fixed(l["queue_ms"].get<double>(), 2) << " ms, jitter " << fixed(l["jitter_term"].get<double>(), 2)
-                << ", loss " << fixed(l["loss_term"].get<double>(), 2) << ", headroom " << fixed(l["headroom_term"].get<double>(), 2)
-                << " = " << fixed(l["link_cost"].get<double>(), 3) << "; utilisation " << fixed(l["utilisation_now"].get<double>() * 100, 1)
-                << "% now" << (l["utilisation_forecast"].is_null() ? std::string() : ", " + fixed(l["utilisation_forecast"].get<double>() * 100, 1) + "% forecast")
-                << "\n";
-    }
-    const auto& hy = e["hysteresis"];
-    std::cout << "  hysteresis: a challenger must be " << fixed(hy["relative_margin"].get<double>() * 100, 0) << "% and "
-              << fixed(hy["absolute_margin"].get<double>(), 2) << " cheaper for " << fixed(hy["hold_ns"].get<double>() / 1e9, 1)
-              << " s" << (hy["challenger_pending"].get<bool>() ? "; one is pending now" : "") << "\n";
-  }
-  for (const auto& alt : e["alternatives"])
-    std::cout << "  not " << joined(alt["nodes"], " > ") << " (cost " << fixed(alt["cost"].get<double>(), 3) << "): "
-              << text_of(alt["verdict"]) << "\n";
-  for (const auto& x : e["excluded"]) std::cout << "  not through " << text_of(x["gateway"]) << ": " << text_of(x["reason"]) << "\n";
-  return 0;
-}
-
 }  // namespace
 
 bool is_rest_command(const std::string& command) { return kResources.count(command) != 0; }
@@ -678,3 +304,4 @@ int rest_command(const std::string& command, const std::vector<std::string>& raw
 }
 
 }  // namespace meshgw::cli
+
