@@ -109,6 +109,32 @@ MeshLink::MeshLink(ControllerSettings settings) : settings_(std::move(settings))
 
 MeshLink::~MeshLink() { stop(); }
 
+common::RestEndpoint MeshLink::endpoint(bool with_certificate) const {
+  common::RestEndpoint ep = common::RestEndpoint::from_url(settings_.url);
+  ep.ca_file = settings_.ca_file;
+  if (with_certificate) {  // the gateway API: mTLS with this gateway's certificate
+    ep.cert_file = settings_.state_dir + "/gateway.pem";
+    ep.key_file = settings_.state_dir + "/gateway.key";
+  }
+  return ep;
+}
+
+void MeshLink::save_identity(const Identity& id) const {
+  std::string key_hex;
+  crypto::append_hex(key_hex, id.beacon_key.data(), id.beacon_key.size());
+  std::string text = json{{"gateway_id", id.gateway_id}, {"role", id.role}, {"beacon_key", key_hex},
+                          {"beacon_port", id.beacon_port}, {"cert_not_after", id.cert_not_after}}
+                         .dump();
+  OPENSSL_cleanse(key_hex.data(), key_hex.size());
+  try {
+    common::write_secret_text(settings_.state_dir + "/identity.json", text + "\n", true);
+  } catch (...) {
+    OPENSSL_cleanse(text.data(), text.size());
+    throw;
+  }
+  OPENSSL_cleanse(text.data(), text.size());
+}
+
 void MeshLink::start() {
   stop_ = false;
   link_thread_ = std::thread([this] { link_loop(); });
@@ -168,9 +194,7 @@ bool MeshLink::register_gateway() {
   std::string key_pem = common::read_secret_text(key_path, 16384);
   const auto key = crypto::pki::PrivateKey::from_pem(key_pem);
   OPENSSL_cleanse(key_pem.data(), key_pem.size());
-  common::RestEndpoint ep = common::RestEndpoint::from_url(settings_.url);
-  ep.ca_file = settings_.ca_file;
-  common::RestClient client(ep);
+  common::RestClient client(endpoint(false));
   json body = {{"token", read_token(settings_.join_token_file)}, {"csr", crypto::pki::make_csr(key, "meshgw")}};
   if (!settings_.role.empty()) body["role"] = settings_.role;
   std::string text = body.dump();
@@ -197,11 +221,7 @@ bool MeshLink::register_gateway() {
   id->cert_not_after = a.at("cert_not_after").get<std::int64_t>();
   write_public(settings_.state_dir + "/gateway.pem", a.at("certificate").get<std::string>());
   write_public(settings_.state_dir + "/ca.pem", a.at("ca").get<std::string>());
-  std::string id_text = json{{"gateway_id", id->gateway_id}, {"role", id->role}, {"beacon_key", a.at("beacon_key")},
-                             {"beacon_port", id->beacon_port}, {"cert_not_after", id->cert_not_after}}
-                            .dump();
-  common::write_secret_text(settings_.state_dir + "/identity.json", id_text + "\n", true);
-  OPENSSL_cleanse(id_text.data(), id_text.size());
+  save_identity(*id);
   common::log_info("registered with " + settings_.url + " as " + id->gateway_id + " (" + id->role + ")");
   std::lock_guard lock(mutex_);
   status_.gateway_id = id->gateway_id;
@@ -221,10 +241,7 @@ void MeshLink::renew_if_due(std::int64_t now_s) {
     not_after = identity_->cert_not_after;
   }
   if (not_after - now_s > static_cast<std::int64_t>(settings_.renew_before_s)) return;
-  common::RestEndpoint ep = common::RestEndpoint::from_url(settings_.url);
-  ep.ca_file = settings_.ca_file;
-  ep.cert_file = settings_.state_dir + "/gateway.pem";
-  ep.key_file = settings_.state_dir + "/gateway.key";
+  const common::RestEndpoint ep = endpoint(true);
   common::RestClient client(ep);
   std::string key_pem = common::read_secret_text(ep.key_file, 16384);
   const auto key = crypto::pki::PrivateKey::from_pem(key_pem);
@@ -239,15 +256,7 @@ void MeshLink::renew_if_due(std::int64_t now_s) {
   std::lock_guard lock(mutex_);
   identity_->cert_not_after = a.at("cert_not_after").get<std::int64_t>();
   status_.cert_not_after = identity_->cert_not_after;
-  // identity.json keeps the new expiry too, for the next start.
-  std::string key_hex;
-  crypto::append_hex(key_hex, identity_->beacon_key.data(), identity_->beacon_key.size());
-  std::string id_text = json{{"gateway_id", identity_->gateway_id}, {"role", identity_->role}, {"beacon_key", key_hex},
-                             {"beacon_port", identity_->beacon_port}, {"cert_not_after", identity_->cert_not_after}}
-                            .dump();
-  common::write_secret_text(settings_.state_dir + "/identity.json", id_text + "\n", true);
-  OPENSSL_cleanse(id_text.data(), id_text.size());
-  OPENSSL_cleanse(key_hex.data(), key_hex.size());
+  save_identity(*identity_);  // the new expiry, for the next start
   common::log_info("certificate renewed, valid until " + std::to_string(identity_->cert_not_after));
 }
 
@@ -304,10 +313,7 @@ void MeshLink::send_beacon() {
 }
 
 void MeshLink::report_sites() {
-  common::RestEndpoint ep = common::RestEndpoint::from_url(settings_.url);
-  ep.ca_file = settings_.ca_file;
-  ep.cert_file = settings_.state_dir + "/gateway.pem";
-  ep.key_file = settings_.state_dir + "/gateway.key";
+  const common::RestEndpoint ep = endpoint(true);
   common::RestClient client(ep);
   const common::RestAnswer r = client.request("POST", "/v1/gw/report", json{{"sites", settings_.sites}}.dump());
   if (r.status != 200) {
@@ -364,10 +370,7 @@ void MeshLink::watch_loop() {
       target = "/v1/gw/watch?epoch=" + view_.epoch() + "&since=" + std::to_string(view_.version());
     }
     try {
-      common::RestEndpoint ep = common::RestEndpoint::from_url(settings_.url);
-      ep.ca_file = settings_.ca_file;
-      ep.cert_file = settings_.state_dir + "/gateway.pem";
-      ep.key_file = settings_.state_dir + "/gateway.key";
+      const common::RestEndpoint ep = endpoint(true);
       auto client = std::make_shared<common::RestClient>(ep);
       {
         std::lock_guard lock(mutex_);

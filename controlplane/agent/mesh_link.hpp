@@ -27,9 +27,7 @@
 #include "controlplane/api/beacon.hpp"
 #include "mesh_view.hpp"
 
-namespace meshgw::common {
-class RestClient;
-}
+#include "controlplane/common/rest_client.hpp"
 
 namespace meshgw::agent {
 
@@ -91,6 +89,8 @@ class MeshLink {
 
  private:
   struct Identity;
+  common::RestEndpoint endpoint(bool with_certificate) const;
+  void save_identity(const Identity& id) const;
   void link_loop();
   void watch_loop();
   bool register_gateway();

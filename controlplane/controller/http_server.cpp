@@ -189,13 +189,13 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string target(req.target());
     if (req.method() == http::verb::get && target.rfind("/v1/gw/watch", 0) == 0 &&
         (target.size() == 12 || target[12] == '?')) {
-      start_watch(target, "/v1/gw/state" + target.substr(12), "");
+      start_watch("/v1/gw/state" + target.substr(12), "");
       return;
     }
     if (req.method() == http::verb::get && target.rfind("/v1/events/watch", 0) == 0 &&
         (target.size() == 16 || target[16] == '?')) {
       events_ = true;
-      start_watch(target, "/v1/events" + target.substr(16), std::string(req[http::field::authorization]));
+      start_watch("/v1/events" + target.substr(16), std::string(req[http::field::authorization]));
       return;
     }
     ApiRequest api;
@@ -239,7 +239,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // A stream starts with what the matching one-shot GET answers (its access
   // checks and query parsing included), then follows the changes.
-  void start_watch(const std::string&, const std::string& first_target, const std::string& authorization) {
+  void start_watch(const std::string& first_target, const std::string& authorization) {
     ApiRequest probe;
     probe.method = "GET";
     probe.target = first_target;

@@ -28,7 +28,6 @@ Rows (also written to --json FILE as an array):
 import argparse
 import json
 import os
-import re
 import resource
 import selectors
 import shutil
@@ -260,7 +259,7 @@ def main():
             f.write(f'[controller]\nstate_dir = "{state}"\n[api]\nlisten = "127.0.0.1:0"\nmax_connections = 4096\n'
                     f'requests_per_second = 1000000\n[beacons]\nlisten = "127.0.0.1:0"\ndown_after_ms = 3600000\n')
         # meshctld on CPU 1 alone; everything else on CPU 0.
-        controller = PinnedController(meshctld, config, state, cpu=1)
+        controller = h.Controller(meshctld, config, state, prefix=("taskset", "-c", "1"), drain=True)
         os.sched_setaffinity(0, {0})
 
         print(f"generating {args.gateways} P-256 keys and CSRs ...", file=sys.stderr)
@@ -343,24 +342,6 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
-
-
-class PinnedController(h.Controller):
-    """meshctld under taskset on one CPU."""
-
-    def __init__(self, meshctld, config, state_dir, cpu):
-        self.state_dir = state_dir
-        self.proc = subprocess.Popen(["taskset", "-c", str(cpu), meshctld, "--config", config],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        m = re.match(r"meshctld: ready api_port=(\d+) beacon_port=(\d+) epoch=([0-9a-f]+)", line)
-        if not m:
-            self.proc.kill()
-            raise RuntimeError("meshctld did not start: " + line + self.proc.stderr.read())
-        self.api_port, self.beacon_port, self.epoch = int(m.group(1)), int(m.group(2)), m.group(3)
-        self.ca = os.path.join(state_dir, "ca.pem")
-        # stderr is not read while running: a full pipe must not block meshctld.
-        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -33,12 +33,7 @@ dir="$(mktemp -d)"
 pids=()
 cleanup() {
   set +e
-  for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
-  done
-  for ns in "$ns_ctl" "$ns_a" "$ns_b" "$ns_c" "$ns_ul"; do ip netns del "$ns" 2>/dev/null; done
+  netns_teardown "${pids[*]}" "$ns_ctl" "$ns_a" "$ns_b" "$ns_c" "$ns_ul"
   rm -rf /var/run/dpdk/"$tag"-*
   if [[ -n "${MESHGW_KEEP:-}" ]]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }

@@ -23,3 +23,16 @@ veth() {
     ip -n "${side%%:*}" link set "${side##*:}" up
   done
 }
+
+# Stops the given PIDs (SIGINT, then SIGKILL after 5 s) and deletes the given
+# namespaces: netns_teardown "PID..." NS... (for a test's EXIT trap).
+netns_teardown() {
+  local p ns
+  for p in $1; do kill -INT "$p" 2>/dev/null; done
+  for p in $1; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  done
+  shift
+  for ns in "$@"; do ip netns del "$ns" 2>/dev/null; done
+}

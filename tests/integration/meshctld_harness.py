@@ -14,6 +14,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import threading
 import time
 
 from cryptography import x509
@@ -37,9 +38,12 @@ def write_config(path, state_dir, extra=""):
 
 
 class Controller:
-    def __init__(self, meshctld, config, state_dir):
+    """A meshctld process; prefix runs it under another command (taskset),
+    drain reads its stderr all along (a long run must never fill the pipe)."""
+
+    def __init__(self, meshctld, config, state_dir, prefix=(), drain=False):
         self.state_dir = state_dir
-        self.proc = subprocess.Popen([meshctld, "--config", config], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([*prefix, meshctld, "--config", config], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         m = re.match(r"meshctld: ready api_port=(\d+) beacon_port=(\d+) epoch=([0-9a-f]+)", line)
@@ -48,6 +52,8 @@ class Controller:
             raise AssertionError("meshctld did not start: " + line + self.proc.stderr.read())
         self.api_port, self.beacon_port, self.epoch = int(m.group(1)), int(m.group(2)), m.group(3)
         self.ca = os.path.join(state_dir, "ca.pem")
+        if drain:
+            threading.Thread(target=self.proc.stderr.read, daemon=True).start()
 
     def context(self, cert=None, key=None):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
