@@ -141,7 +141,7 @@ struct Parser {
     Reader r(source, *t, "[controller]");
     r.only({"url", "ca_file", "join_token_file", "state_dir", "role", "beacon_interval_ms", "renew_before_s",
             "declared_bps", "latitude", "longitude", "probe_interval_ms", "probe_timeout_ms", "probe_down_after",
-            "sites"});
+            "sites", "key_port", "tunnel_mtu", "backups", "rekey_after_s", "rekey_after_bytes"});
     ControllerSettings c;
     c.url = r.str("url");
     if (c.url.rfind("https://", 0) != 0) r.fail("url", "must be https://HOST:PORT of meshctld");
@@ -159,6 +159,14 @@ struct Parser {
     c.probe_interval_ms = static_cast<unsigned>(r.integer("probe_interval_ms", 5, 60000, 100));
     c.probe_timeout_ms = static_cast<unsigned>(r.integer("probe_timeout_ms", 5, 60000, 250));
     c.probe_down_after = static_cast<unsigned>(r.integer("probe_down_after", 1, 100, 3));
+    c.key_port = static_cast<std::uint16_t>(r.integer("key_port", 1, 65535, 4501));
+    if (c.key_port == 4500 || c.key_port == 862) r.fail("key_port", "must not be the ESP (4500) or TWAMP (862) port");
+    c.tunnel_mtu = static_cast<std::uint16_t>(r.integer("tunnel_mtu", 576, 9000, 1400));
+    c.backups = static_cast<unsigned>(r.integer("backups", 0, 3, 1));
+    c.rekey_after_s = static_cast<unsigned>(r.integer("rekey_after_s", 10, 30 * 86400, 3600));
+    c.rekey_after_bytes = static_cast<std::uint64_t>(r.integer("rekey_after_bytes", 0, std::int64_t{1} << 50, 0));
+    if (c.rekey_after_bytes != 0 && c.rekey_after_bytes < 1'000'000)
+      r.fail("rekey_after_bytes", "must be 0 (by time only) or at least 1000000");
     if (r.has("sites")) {
       for (const std::string& text : r.strings("sites")) c.sites.push_back(r.prefix("sites", text).to_string());
       sites_given_ = true;

@@ -154,10 +154,28 @@ void MeshLink::stop() {
   beacon_fd_ = -1;
 }
 
-bool MeshLink::wait(unsigned ms) {
+bool MeshLink::wait(unsigned ms, bool beacon_wakes) {
   std::unique_lock lock(mutex_);
-  wake_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_.load(); });
+  wake_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stop_.load() || (beacon_wakes && beacon_now_); });
+  if (beacon_wakes) beacon_now_ = false;
   return !stop_;
+}
+
+void MeshLink::beacon_soon() {
+  {
+    std::lock_guard lock(mutex_);
+    beacon_now_ = true;
+  }
+  wake_.notify_all();
+}
+
+common::RestAnswer MeshLink::call(const std::string& method, const std::string& target, const std::string& body) const {
+  {
+    std::lock_guard lock(mutex_);
+    if (identity_ == nullptr) throw std::runtime_error("not registered with the controller yet");
+  }
+  common::RestClient client(endpoint(true));
+  return client.request(method, target, body);
 }
 
 void MeshLink::set_error(const std::string& e) {
@@ -352,7 +370,7 @@ void MeshLink::link_loop() {
       continue;
     }
     backoff_ms = 500;
-    if (!wait(settings_.beacon_interval_ms)) return;
+    if (!wait(settings_.beacon_interval_ms, true)) return;
   }
 }
 

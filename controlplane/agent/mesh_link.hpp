@@ -48,6 +48,14 @@ struct ControllerSettings {
   unsigned probe_interval_ms = 100;
   unsigned probe_timeout_ms = 250;
   unsigned probe_down_after = 3;  // consecutive losses: the peer is down, failover
+  // Tunnels to the other gateways: the key exchange's TCP port (the same on
+  // every gateway, reached at its underlay address), the inner MTU, backups
+  // set up ahead per (egress, class), and rekey after a time or a volume.
+  std::uint16_t key_port = 4501;
+  std::uint16_t tunnel_mtu = 1400;
+  unsigned backups = 1;
+  unsigned rekey_after_s = 3600;
+  std::uint64_t rekey_after_bytes = 0;  // 0: by time only
 };
 
 // What the control thread knows that beacons carry.
@@ -83,6 +91,17 @@ class MeshLink {
   void stop();
 
   void set_beacon_inputs(BeaconInputs inputs);
+  // A beacon now rather than at the next interval (a neighbour went up or
+  // down: the rest of the mesh should hear it at once).
+  void beacon_soon();
+  // A gateway API call with this gateway's certificate, from any thread
+  // (the tunnel manager's jobs). Throws std::runtime_error when not
+  // registered yet or the controller cannot be reached.
+  common::RestAnswer call(const std::string& method, const std::string& target, const std::string& body = {}) const;
+  // Where the certificate and key live (the tunnel key exchange uses them).
+  std::string cert_file() const { return settings_.state_dir + "/gateway.pem"; }
+  std::string key_file() const { return settings_.state_dir + "/gateway.key"; }
+  const std::string& ca_file() const noexcept { return settings_.ca_file; }
   // The mesh view if it changed since the last call (a copy).
   std::optional<MeshView> take_view();
   MeshLinkStatus status() const;
@@ -98,7 +117,7 @@ class MeshLink {
   void send_beacon();
   void report_sites();
   void set_error(const std::string& e);
-  bool wait(unsigned ms);  // false when stopping
+  bool wait(unsigned ms, bool beacon_wakes = false);  // false when stopping
 
   ControllerSettings settings_;
   std::unique_ptr<Identity> identity_;  // guarded by mutex_ once threads run
@@ -110,6 +129,7 @@ class MeshLink {
   MeshLinkStatus status_;
   std::uint64_t last_sequence_ = 0;
   bool sites_reported_ = false;
+  bool beacon_now_ = false;  // guarded by mutex_
   int beacon_fd_ = -1;
   std::atomic<bool> stop_{false};
   std::shared_ptr<common::RestClient> stream_client_;

@@ -3,7 +3,6 @@
 // (worker lcores) and runs the control thread on the EAL main lcore:
 // snapshot publication and reclamation, learned neighbours, statistics,
 // configuration reload on SIGHUP, clean stop on SIGINT/SIGTERM.
-#include <arpa/inet.h>
 #include <rte_eal.h>
 
 #include <csignal>
@@ -13,14 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "controlplane/agent/debounce.hpp"
-#include "controlplane/agent/path_planner.hpp"
-#include "controlplane/agent/plan_builder.hpp"
-#include "controlplane/agent/prober.hpp"
-#include "controlplane/api/mesh_topology.hpp"
-#include "crypto/bytes.hpp"
 #include "dataplane/runtime.hpp"
 #include "gateway_config.hpp"
+#include "mesh_agent.hpp"
 #include "log.hpp"
 #include "stats_report.hpp"
 #include "stats_server.hpp"
@@ -183,7 +177,7 @@ Options parse_args(int argc, char** argv) {
 }
 
 void reload(const std::string& path, agent::GatewayConfig& current, dataplane::SaStore& store,
-            dataplane::Dataplane& dp) {
+            dataplane::Dataplane& dp, agent::MeshAgent* mesh) {
   try {
     agent::GatewayConfig next = agent::GatewayConfig::from_file(path);
     if (next.eal_args != current.eal_args || next.worker_cpus != current.worker_cpus ||
@@ -200,7 +194,7 @@ void reload(const std::string& path, agent::GatewayConfig& current, dataplane::S
       }
     }
     agent::load_keys(fresh_keys, store);
-    const auto errors = dp.apply(next.plan);
+    const auto errors = mesh ? mesh->set_static_plan(next.plan) : dp.apply(next.plan);
     if (!errors.empty()) {
       for (const auto& e : errors) agent::log_error("reload refused, still forwarding on the previous plan: " + e);
       return;
@@ -212,182 +206,6 @@ void reload(const std::string& path, agent::GatewayConfig& current, dataplane::S
   } catch (const std::exception& e) {
     agent::log_error(std::string("reload refused, still forwarding on the previous plan: ") + e.what());
   }
-}
-
-// What the control thread keeps of the mesh: the newest view, the topology
-// built from it, the path planner and its debounce.
-struct MeshSide {
-  std::unique_ptr<agent::Prober> prober;
-  std::optional<agent::MeshView> view;
-  routing::Topology topology;
-  std::unique_ptr<agent::PathPlanner> planner;
-  agent::Debouncer debounce{50'000'000, 1'000'000'000};  // 50 ms .. 1 s
-  std::vector<routing::PlanRelay> relays;  // the ones from the mesh state now in the data plane
-  std::uint64_t last_bursts = 0, last_empty = 0;
-};
-
-std::uint64_t monotonic_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-
-std::string path_text(const std::vector<std::string>& nodes) {
-  std::string s;
-  for (const auto& n : nodes) s += (s.empty() ? "" : " > ") + n;
-  return s;
-}
-
-// The links from this gateway as its own probes see them now: fresher than
-// what the controller last heard (and down at once when the probes stop).
-void apply_local_probes(routing::Topology& t, const std::string& self, const agent::Prober& prober) {
-  const auto s = t.find(self);
-  if (!s) return;
-  for (routing::LinkIndex l = 0; l < t.link_count(); ++l) {
-    if (t.links()[l].src != *s) continue;
-    const auto it = prober.stats().find(t.nodes()[t.links()[l].dst].id);
-    if (it == prober.stats().end() || !it->second.measured) continue;
-    routing::Link& link = t.link(l);
-    link.latency_ms = it->second.rtt_us / 2000.0;
-    link.jitter_ms = it->second.jitter_us / 1000.0;
-    link.loss = std::min(1.0, it->second.loss);
-    link.up = link.up && it->second.up;
-  }
-}
-
-// Recomputes the paths once the debounce says so (a burst of deltas makes
-// one recomputation), or at once when force is set (a peer went down:
-// failover must not wait). Installing them as tunnels comes with the key
-// exchange.
-void replan(MeshSide& m, const std::string& self, bool force = false) {
-  if (!m.view || self.empty() || !(force || m.debounce.due(monotonic_ns()))) return;
-  m.debounce.ran();
-  if (!m.planner) {
-    agent::PlannerConfig pc;
-    pc.self = self;
-    m.planner = std::make_unique<agent::PathPlanner>(pc);
-  }
-  m.planner->set_edge_transit(m.view->policy().value("edge_transit", false));
-  try {
-    m.topology = api::topology_from_state(m.view->gateways(), m.view->links());
-  } catch (const std::exception& e) {
-    agent::log_warning(std::string("mesh state not usable for routing: ") + e.what());
-    return;
-  }
-  if (!m.topology.find(self)) return;  // not in the state yet
-  if (m.prober) apply_local_probes(m.topology, self, *m.prober);
-  for (const auto& r : m.planner->plan(m.topology, monotonic_ns())) {
-    if (!r.selection.has_route) {
-      agent::log_info("no path to " + r.egress + "/" + r.traffic_class);
-      continue;
-    }
-    std::string backups;
-    for (const auto& b : r.selection.backups) backups += (backups.empty() ? "" : "; ") + path_text(b.nodes);
-    agent::log_info("path to " + r.egress + "/" + r.traffic_class + ": " + path_text(r.selection.primary.nodes) +
-                    " (cost " + std::to_string(r.selection.primary.cost) + ", " + routing::to_string(r.selection.reason) +
-                    (backups.empty() ? "" : "; backups " + backups) + ")");
-  }
-}
-
-// /v1/paths and /v1/explain bodies for the stats endpoint.
-void fill_paths(const MeshSide& m, agent::StatsReport& report) {
-  if (!m.planner) return;
-  nlohmann::json routes = nlohmann::json::array();
-  for (const auto& [key, sel] : m.planner->routes()) {
-    nlohmann::json backups = nlohmann::json::array();
-    for (const auto& b : sel.backups) backups.push_back({{"nodes", b.nodes}, {"cost", b.cost}});
-    routes.push_back({{"egress", key.first}, {"class", key.second}, {"has_route", sel.has_route},
-                      {"primary", sel.has_route ? nlohmann::json{{"nodes", sel.primary.nodes}, {"cost", sel.primary.cost}}
-                                                : nlohmann::json()},
-                      {"backups", backups}, {"reason", routing::to_string(sel.reason)}});
-    report.explain[key.first + "|" + key.second] =
-        m.planner->explain(m.topology, key.first, key.second, monotonic_ns()).dump();
-  }
-  report.paths = nlohmann::json{{"version", m.view ? m.view->version() : 0}, {"routes", routes}}.dump();
-}
-
-// The relays the controller allocated through this gateway, on top of the
-// static plan; applied when they change (a refused plan leaves the data
-// plane on the previous one).
-void apply_relays(const agent::GatewayConfig& cfg, dataplane::Dataplane& dp, MeshSide& m, const std::string& self) {
-  if (self.empty() || !m.view) return;
-  std::vector<agent::RelayProblem> problems;
-  const routing::ForwardingPlan plan = agent::plan_from_view(cfg.plan, *m.view, self, &problems);
-  for (const auto& p : problems) agent::log_warning("relay for SPI " + routing::spi_text(p.spi) + " not installed: " + p.why);
-  std::vector<routing::PlanRelay> relays(plan.relays.begin() + static_cast<std::ptrdiff_t>(cfg.plan.relays.size()),
-                                         plan.relays.end());
-  if (relays == m.relays) return;
-  if (const auto errors = dp.apply(plan); !errors.empty()) {
-    for (const auto& e : errors) agent::log_error("relays from the mesh state refused: " + e);
-    return;
-  }
-  m.relays = std::move(relays);
-  agent::log_info("relays from the mesh state: " + std::to_string(m.relays.size()) + " (snapshot " +
-                  std::to_string(dp.publisher().current()->version) + ")");
-}
-
-// Every other gateway of the view with an IPv4 underlay address.
-std::vector<agent::ProbeTarget> probe_targets(const agent::MeshView& view, const std::string& self) {
-  std::vector<agent::ProbeTarget> out;
-  for (const auto& [id, g] : view.gateways().items()) {
-    if (id == self || g.value("status", "") == "revoked") continue;
-    for (const auto& a : g.value("addresses", nlohmann::json::array())) {
-      const std::string text = a.get<std::string>();
-      in_addr ip{};
-      if (inet_pton(AF_INET, text.substr(0, text.rfind(':')).c_str(), &ip) == 1) {
-        out.push_back({id, ntohl(ip.s_addr)});
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-// A quarter-second turn of the mesh side of the control loop: what beacons
-// say (the WAN address, the workers' busy share as load), the newest mesh
-// view, and the paths computed from it.
-void mesh_turn(const agent::GatewayConfig& cfg, dataplane::Dataplane& dp, agent::MeshLink& link, MeshSide& m) {
-  std::uint64_t& last_bursts = m.last_bursts;
-  std::uint64_t& last_empty = m.last_empty;
-  agent::BeaconInputs in;
-  for (const auto& p : cfg.dataplane.ports) {
-    if (p.role != dataplane::PortRole::wan || p.address.ipv4 == 0) continue;
-    api::BeaconAddress a;
-    crypto::store_be32(a.ip.data(), p.address.ipv4);
-    a.port = crypto::kEspUdpPort;
-    in.addresses.push_back(a);
-  }
-  const dataplane::DataplaneStats st = dp.stats();
-  const std::uint64_t busy = st.bursts - last_bursts, idle = st.empty_polls - last_empty;
-  last_bursts = st.bursts;
-  last_empty = st.empty_polls;
-  in.load_permille = busy + idle == 0 ? 0 : static_cast<std::uint16_t>(1000 * busy / (busy + idle));
-  if (m.prober) in.neighbours = m.prober->neighbours();
-  link.set_beacon_inputs(std::move(in));
-  if (auto view = link.take_view()) {
-    agent::log_info("mesh state " + view->epoch() + "/" + std::to_string(view->version()) + ": " +
-                    std::to_string(view->gateways().size()) + " gateways, " + std::to_string(view->links().size()) +
-                    " links, " + std::to_string(view->spis().size()) + " SPIs through this gateway");
-    m.view = std::move(*view);
-    m.debounce.trigger(monotonic_ns());
-    const std::string self = link.status().gateway_id;
-    if (m.prober) m.prober->set_targets(probe_targets(*m.view, self));
-    apply_relays(cfg, dp, m, self);
-  }
-  replan(m, link.status().gateway_id);
-}
-
-// Every loop turn (1 ms): probes due go out, replies come in, lost probes
-// expire; a peer that went down replans at once.
-void probe_turn(dataplane::Dataplane& dp, MeshSide& m, const std::string& self) {
-  if (!m.prober) return;
-  const std::uint64_t now = monotonic_ns();
-  for (const agent::ProbeToSend& p : m.prober->due(now, dp.ntp_now()))
-    dp.send_probe(p.dst_ipv4, p.src_port, p.seq, p.t1_ntp);  // not sent: it will count as lost
-  for (const dataplane::WorkerEvent& ev : dp.take_probe_replies())
-    m.prober->on_reply({ev.ipv4, ev.probe_port, ev.probe_seq, ev.t1, ev.t2, ev.t3, ev.t4}, now);
-  const auto down = m.prober->expire(now);
-  for (const auto& peer : down) agent::log_warning("peer " + peer + ": probes lost, down");
-  if (!down.empty()) replan(m, self, true);
 }
 
 int run(const Options& opt) {
@@ -421,24 +239,10 @@ int run(const Options& opt) {
                     std::to_string(cfg.plan.routes.size()) + " routes" +
                     (server ? ", stats on " + cfg.stats->address + ":" + std::to_string(server->port()) : ""));
     std::cout << "meshgw: ready" << (server ? " stats_port=" + std::to_string(server->port()) : "") << std::endl;
-    // The mesh: registration, beacons and the mesh state, in threads of their
-    // own; the control loop below only hands them inputs and takes views.
-    std::unique_ptr<agent::MeshLink> link;
-    if (cfg.controller) {
-      link = std::make_unique<agent::MeshLink>(*cfg.controller);
-      link->start();
-    }
-    auto next_mesh_turn = std::chrono::steady_clock::now();
-    MeshSide mesh;
-    if (cfg.controller) {
-      agent::ProberConfig pc;
-      pc.interval_ns = std::uint64_t{cfg.controller->probe_interval_ms} * 1'000'000;
-      pc.timeout_ns = std::uint64_t{cfg.controller->probe_timeout_ms} * 1'000'000;
-      pc.down_after_lost = cfg.controller->probe_down_after;
-      pc.first_port = dataplane::kProbePortFirst;
-      mesh.prober = std::make_unique<agent::Prober>(pc);
-    }
-    std::string self_id;
+    // The mesh: registration, beacons, the mesh state, probes, paths and
+    // tunnels (MeshAgent runs the network parts in threads of its own).
+    std::unique_ptr<agent::MeshAgent> mesh;
+    if (cfg.controller) mesh = std::make_unique<agent::MeshAgent>(cfg, dp, store);
     auto last_warning = std::chrono::steady_clock::time_point{};
     const auto swap_period = opt.swap_rate ? std::chrono::nanoseconds(1000000000 / opt.swap_rate)
                                            : std::chrono::nanoseconds(0);
@@ -452,18 +256,15 @@ int run(const Options& opt) {
       }
       if (g_reload != 0) {
         g_reload = 0;
-        reload(opt.config, cfg, store, dp);
+        reload(opt.config, cfg, store, dp, mesh.get());
       }
-      if (link && now >= next_mesh_turn) {
-        next_mesh_turn = now + std::chrono::milliseconds(250);
-        mesh_turn(cfg, dp, *link, mesh);
-        self_id = link->status().gateway_id;
-      }
-      if (link) probe_turn(dp, mesh, self_id);
+      const auto now_ns = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
+      if (mesh) mesh->turn(now_ns);
       if (exchange.wanted()) {
         const double up = std::chrono::duration<double>(now - started).count();
         auto report = std::make_shared<agent::StatsReport>(agent::make_report(cfg.gateway_id, dp.stats(), up));
-        fill_paths(mesh, *report);
+        if (mesh) mesh->fill(*report, now_ns);
         exchange.publish(std::move(report));
       }
       if (opt.swap_rate != 0) {
@@ -477,14 +278,7 @@ int run(const Options& opt) {
       }
     }
     agent::log_info("stopping");
-    if (link) {
-      const agent::MeshLinkStatus st = link->status();
-      agent::log_info("controller link: gateway " + (st.gateway_id.empty() ? std::string("(unregistered)") : st.gateway_id) +
-                      ", mesh state " + st.epoch + "/" + std::to_string(st.version) + ", " +
-                      std::to_string(st.beacons_sent) + " beacons sent, " + std::to_string(st.reconnects) +
-                      " stream reconnects");
-      link->stop();
-    }
+    if (mesh) mesh->stop();
     dp.stop_workers();
     server.reset();
     std::cout << "meshgw " << cfg.gateway_id << " stopped; final counters:\n" << agent::summary_text(dp.stats())

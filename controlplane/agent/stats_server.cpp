@@ -68,6 +68,16 @@ struct StatsServer::Impl {
       res.set(http::field::allow, "GET");
       res.set(http::field::content_type, "application/json");
       res.body() = R"({"error":"method not allowed: use GET"})";
+    } else if (target == "/v1/peers") {
+      const auto report = exchange.fresh(500);
+      res.set(http::field::content_type, "application/json");
+      if (!report || report->peers.empty()) {
+        res.result(http::status::not_found);
+        res.body() = R"({"error":"this gateway is not in a mesh: its configuration has no [controller]"})";
+      } else {
+        res.result(http::status::ok);
+        res.body() = report->peers;
+      }
     } else if (target == "/v1/paths" || target.rfind("/v1/explain", 0) == 0) {
       const auto report = exchange.fresh(500);
       res.set(http::field::content_type, "application/json");
@@ -121,7 +131,7 @@ struct StatsServer::Impl {
     } else {
       res.result(http::status::not_found);
       res.set(http::field::content_type, "application/json");
-      res.body() = R"({"error":"not found: try /v1/stats, /metrics, /v1/paths or /v1/explain?to=EGRESS"})";
+      res.body() = R"({"error":"not found: try /v1/stats, /metrics, /v1/peers, /v1/paths or /v1/explain?to=EGRESS"})";
     }
     res.prepare_payload();
     http::write(socket, res, ec);

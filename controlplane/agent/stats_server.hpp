@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // meshgw's HTTP endpoint (Boost.Beast): GET /v1/stats (JSON), GET
 // /metrics (Prometheus text, rendered with prometheus-cpp), and in a mesh
-// GET /v1/paths (per egress and class: primary, backups, costs) and
+// GET /v1/peers (probes and tunnels), GET /v1/paths (per egress and class: primary, backups, costs) and
 // GET /v1/explain?to=EGRESS&class=C (why that path). It never reads
 // the data plane itself: on each request it asks the control thread for a
 // fresh report (StatsExchange) and waits briefly for it, so the counters a
@@ -23,6 +23,7 @@ namespace meshgw::agent {
 struct StatsReport {
   std::string json;     // /v1/stats body
   std::string metrics;  // /metrics body
+  std::string peers;    // /v1/peers body: probes per peer, tunnels (empty: not in a mesh)
   std::string paths;    // /v1/paths body (empty: not in a mesh)
   std::map<std::string, std::string> explain;  // /v1/explain bodies by "egress|class"
 };

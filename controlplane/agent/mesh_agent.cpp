@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "mesh_agent.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "controlplane/api/mesh_topology.hpp"
+#include "crypto/bytes.hpp"
+#include "dataplane/runtime.hpp"
+#include "log.hpp"
+#include "plan_builder.hpp"
+
+namespace meshgw::agent {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::uint64_t kFastTurnNs = 10'000'000;   // mesh state, tunnels, plan
+constexpr std::uint64_t kSlowTurnNs = 250'000'000;  // beacon inputs, debounced replans
+
+std::string path_text(const std::vector<std::string>& nodes) {
+  std::string s;
+  for (const auto& n : nodes) s += (s.empty() ? "" : " > ") + n;
+  return s;
+}
+
+// The links from this gateway as its own probes see them now: fresher than
+// what the controller last heard (and down at once when the probes stop).
+void apply_local_probes(routing::Topology& t, const std::string& self, const Prober& prober) {
+  const auto s = t.find(self);
+  if (!s) return;
+  for (routing::LinkIndex l = 0; l < t.link_count(); ++l) {
+    if (t.links()[l].src != *s) continue;
+    const auto it = prober.stats().find(t.nodes()[t.links()[l].dst].id);
+    if (it == prober.stats().end() || !it->second.measured) continue;
+    routing::Link& link = t.link(l);
+    link.latency_ms = it->second.rtt_us / 2000.0;
+    link.jitter_ms = it->second.jitter_us / 1000.0;
+    link.loss = std::min(1.0, it->second.loss);
+    link.up = link.up && it->second.up;
+  }
+}
+
+// Every other gateway of the view with an IPv4 underlay address.
+std::vector<ProbeTarget> probe_targets(const MeshView& view, const std::string& self) {
+  std::vector<ProbeTarget> out;
+  for (const auto& [id, g] : view.gateways().items()) {
+    if (id == self || g.value("status", "") == "revoked") continue;
+    if (const auto u = underlay_of(view, id)) out.push_back({id, u->ip});
+  }
+  return out;
+}
+
+std::uint32_t spi_field(const json& answer, const char* direction) {
+  const std::uint64_t spi = answer.at(direction).at("spi").get<std::uint64_t>();
+  if (spi < 256 || spi > 0xffffffffu) throw std::runtime_error("the controller allocated an invalid SPI");
+  return static_cast<std::uint32_t>(spi);
+}
+
+}  // namespace
+
+MeshAgent::MeshAgent(const GatewayConfig& cfg, dataplane::Dataplane& dp, dataplane::SaStore& store)
+    : cfg_(cfg), settings_(*cfg.controller), dp_(dp), store_(store), static_plan_(cfg.plan) {
+  for (const auto& p : cfg.dataplane.ports) {
+    if (p.role != dataplane::PortRole::wan) continue;
+    local_ = {p.address.ipv4, crypto::kEspUdpPort};
+    key_server_on_wan_ = !p.exception_iface.empty();
+  }
+  ProberConfig pc;
+  pc.interval_ns = std::uint64_t{settings_.probe_interval_ms} * 1'000'000;
+  pc.timeout_ns = std::uint64_t{settings_.probe_timeout_ms} * 1'000'000;
+  pc.down_after_lost = settings_.probe_down_after;
+  pc.first_port = dataplane::kProbePortFirst;
+  prober_ = std::make_unique<Prober>(pc);
+  link_ = std::make_unique<MeshLink>(settings_);
+  link_->start();
+}
+
+MeshAgent::~MeshAgent() { stop(); }
+
+void MeshAgent::stop() {
+  if (!link_) return;
+  const MeshLinkStatus st = link_->status();
+  log_info("controller link: gateway " + (st.gateway_id.empty() ? std::string("(unregistered)") : st.gateway_id) +
+           ", mesh state " + st.epoch + "/" + std::to_string(st.version) + ", " + std::to_string(st.beacons_sent) +
+           " beacons sent, " + std::to_string(st.reconnects) + " stream reconnects" +
+           (tunnels_ ? ", " + std::to_string(tunnels_->setups()) + " tunnels set up, " +
+                           std::to_string(tunnels_->rekeys()) + " rekeyed, " +
+                           std::to_string(tunnels_->setup_failures()) + " setups failed"
+                     : std::string()));
+  key_server_.reset();
+  tunnels_.reset();
+  link_->stop();
+  link_.reset();
+}
+
+// Once the gateway knows its id: the tunnel manager and the key server.
+void MeshAgent::start_tunnels() {
+  TunnelManagerConfig tc;
+  tc.self = self_;
+  tc.rekey_after_ns = std::uint64_t{settings_.rekey_after_s} * 1'000'000'000;
+  tc.rekey_after_bytes = settings_.rekey_after_bytes;
+  const TlsIdentity me{link_->cert_file(), link_->key_file(), link_->ca_file()};
+  TunnelOps ops;
+  MeshLink* link = link_.get();
+  ops.allocate = [link](const std::vector<std::string>& path) {
+    const common::RestAnswer a = link->call("POST", "/v1/gw/tunnels", json{{"path", path}}.dump());
+    if (a.status != 201) throw std::runtime_error("the controller refused the tunnel (" + std::to_string(a.status) + "): " + a.body);
+    const json answer = json::parse(a.body);
+    return std::make_pair(spi_field(answer, "forward"), spi_field(answer, "reverse"));
+  };
+  ops.release = [link](std::uint32_t spi) {
+    const common::RestAnswer a = link->call("DELETE", "/v1/gw/tunnels/" + std::to_string(spi));
+    if (a.status != 200 && a.status != 404)
+      throw std::runtime_error("the controller refused (" + std::to_string(a.status) + "): " + a.body);
+  };
+  const std::uint16_t key_port = settings_.key_port;
+  ops.exchange = [this, me, key_port](const TunnelRequest& request) {
+    std::uint32_t ip = 0;
+    {
+      std::lock_guard lock(address_mutex_);
+      const auto it = addresses_.find(request.path.back());
+      if (it != addresses_.end()) ip = it->second;
+    }
+    if (ip == 0) throw std::runtime_error(request.path.back() + " has no underlay address in the mesh state");
+    return request_tunnel_keys(me, routing::ipv4_text(ip), key_port, request);
+  };
+  ops.install_key = [this](std::uint32_t spi, const crypto::SaKeyMaterial& k) { store_.add_key(spi, k); };
+  ops.forget_key = [this](std::uint32_t spi) { store_.forget(spi); };
+  ops.log = [](const std::string& line) { log_info(line); };
+  tunnels_ = std::make_unique<TunnelManager>(tc, std::move(ops));
+  const std::string listen = key_server_on_wan_ && local_.ip != 0 ? routing::ipv4_text(local_.ip) : "0.0.0.0";
+  TunnelManager* manager = tunnels_.get();
+  try {
+    key_server_ = std::make_unique<TunnelKeyServer>(
+        me, self_, listen, key_port,
+        [manager](const TunnelRequest& r, const std::string& peer) { return manager->check(r, peer); });
+    log_info("tunnel key exchange listening on " + listen + ":" + std::to_string(key_server_->port()));
+  } catch (const std::exception& e) {
+    log_error(std::string("peers cannot set up tunnels to this gateway: ") + e.what());
+  }
+}
+
+void MeshAgent::on_view(MeshView view, std::uint64_t now_ns) {
+  log_info("mesh state " + view.epoch() + "/" + std::to_string(view.version()) + ": " +
+           std::to_string(view.gateways().size()) + " gateways, " + std::to_string(view.links().size()) + " links, " +
+           std::to_string(view.spis().size()) + " SPIs through this gateway");
+  view_ = std::move(view);
+  {
+    std::lock_guard lock(address_mutex_);
+    addresses_.clear();
+    for (const auto& [id, g] : view_->gateways().items())
+      if (const auto u = underlay_of(*view_, id)) addresses_[id] = u->ip;
+  }
+  prober_->set_targets(probe_targets(*view_, self_));
+  if (tunnels_ && tunnels_->set_view(view_->gateways(), view_->spis(), now_ns)) plan_dirty_ = true;
+  // A revoked gateway stops being used now, not at the next debounced turn.
+  bool revoked = false;
+  for (const auto& t : applied_ ? applied_->tunnels : std::vector<routing::PlanTunnel>{})
+    for (const auto& g : t.path)
+      if (const auto it = view_->gateways().find(g); it == view_->gateways().end() || it->value("status", "") == "revoked")
+        revoked = true;
+  debounce_.trigger(now_ns);
+  plan_dirty_ = true;
+  if (revoked) replan(now_ns, true);
+}
+
+bool MeshAgent::usable(const std::vector<std::string>& path) const {
+  for (std::size_t i = 0; i + 1 < path.size(); ++i)
+    if (!up_links_.contains({path[i], path[i + 1]})) return false;
+  return true;
+}
+
+// Recomputes the paths once the debounce says so (a burst of deltas makes
+// one recomputation), or at once when force is set; the tunnel manager then
+// sets up what the new paths need.
+void MeshAgent::replan(std::uint64_t now_ns, bool force) {
+  if (!view_ || self_.empty() || !(force || debounce_.due(now_ns))) return;
+  debounce_.ran();
+  if (!planner_) {
+    PlannerConfig pc;
+    pc.self = self_;
+    planner_ = std::make_unique<PathPlanner>(pc);
+  }
+  planner_->set_edge_transit(view_->policy().value("edge_transit", false));
+  try {
+    topology_ = api::topology_from_state(view_->gateways(), view_->links());
+  } catch (const std::exception& e) {
+    log_warning(std::string("mesh state not usable for routing: ") + e.what());
+    return;
+  }
+  if (!topology_.find(self_)) return;  // not in the state yet
+  apply_local_probes(topology_, self_, *prober_);
+  up_links_.clear();
+  for (const auto& l : topology_.links())
+    if (l.up) up_links_.insert({topology_.nodes()[l.src].id, topology_.nodes()[l.dst].id});
+  for (const auto& r : planner_->plan(topology_, now_ns)) {
+    if (!r.selection.has_route) {
+      log_info("no path to " + r.egress + "/" + r.traffic_class);
+      continue;
+    }
+    std::string backups;
+    for (const auto& b : r.selection.backups) backups += (backups.empty() ? "" : "; ") + path_text(b.nodes);
+    log_info("path to " + r.egress + "/" + r.traffic_class + ": " + path_text(r.selection.primary.nodes) + " (cost " +
+             std::to_string(r.selection.primary.cost) + ", " + routing::to_string(r.selection.reason) +
+             (backups.empty() ? "" : "; backups " + backups) + ")");
+  }
+  if (tunnels_) {
+    std::vector<TunnelWant> wants;
+    for (const auto& [k, sel] : planner_->routes()) {
+      if (!sel.has_route) continue;
+      TunnelWant w{k.first, k.second, {sel.primary.nodes}};
+      for (std::size_t i = 0; i < sel.backups.size() && i < settings_.backups; ++i) w.paths.push_back(sel.backups[i].nodes);
+      wants.push_back(std::move(w));
+    }
+    tunnels_->want(std::move(wants), now_ns);
+  }
+  plan_dirty_ = true;
+}
+
+void MeshAgent::note_active(const std::vector<routing::PlanActivePath>& active) {
+  std::map<std::pair<std::string, std::string>, std::string> now;
+  for (const auto& a : active) now[{a.egress, a.traffic_class}] = a.tunnel;
+  for (const auto& [k, id] : now) {
+    const auto before = active_.find(k);
+    if (before != active_.end() && before->second == id) continue;
+    std::string path;
+    for (const auto& t : tunnels_->tunnels())
+      if (t.id == id) path = path_text(t.path);
+    log_info("active tunnel to " + k.first + "/" + k.second + ": " + id + " (" + path + ")" +
+             (before == active_.end() ? "" : ", was " + before->second));
+  }
+  active_ = std::move(now);
+}
+
+// The plan from the static configuration, the mesh state and the tunnels,
+// published when it differs from the last one (a refused plan leaves the
+// data plane on the previous one).
+void MeshAgent::apply_plan() {
+  plan_dirty_ = false;
+  if (self_.empty() || !view_) return;
+  std::vector<PlanProblem> problems;
+  MeshTunnels mt;
+  const MeshTunnels* with = nullptr;
+  if (tunnels_) {
+    mt.local = local_;
+    mt.mtu = settings_.tunnel_mtu;
+    mt.tunnels = tunnels_->tunnels();
+    mt.active = tunnels_->active([this](const std::vector<std::string>& p) { return usable(p); });
+    with = &mt;
+  }
+  const routing::ForwardingPlan plan = plan_from_view(static_plan_, *view_, self_, &problems, with);
+  std::vector<std::string> texts;
+  for (const auto& p : problems) texts.push_back(p.why);
+  if (texts != last_problems_)
+    for (const auto& t : texts) log_warning("not in the plan: " + t);
+  last_problems_ = std::move(texts);
+  if (applied_ && plan == *applied_) return;
+  if (const auto errors = dp_.apply(plan); !errors.empty()) {
+    for (const auto& e : errors) log_error("plan from the mesh state refused: " + e);
+    return;
+  }
+  if (tunnels_) note_active(plan.active);
+  if (!applied_ || applied_->relays != plan.relays || applied_->tunnels.size() != plan.tunnels.size() ||
+      applied_->routes.size() != plan.routes.size())
+    log_info("plan from the mesh state: " + std::to_string(plan.tunnels.size()) + " tunnels, " +
+             std::to_string(plan.routes.size()) + " routes, relays from the mesh state: " +
+             std::to_string(plan.relays.size() - static_plan_.relays.size()) + " (snapshot " +
+             std::to_string(dp_.publisher().current()->version) + ")");
+  applied_ = plan;
+}
+
+std::vector<std::string> MeshAgent::set_static_plan(const routing::ForwardingPlan& plan) {
+  static_plan_ = plan;
+  if (!view_ || self_.empty()) return dp_.apply(plan);
+  applied_.reset();
+  apply_plan();
+  return {};
+}
+
+void MeshAgent::beacon_inputs() {
+  BeaconInputs in;
+  if (local_.ip != 0) {
+    api::BeaconAddress a;
+    crypto::store_be32(a.ip.data(), local_.ip);
+    a.port = crypto::kEspUdpPort;
+    in.addresses.push_back(a);
+  }
+  const dataplane::DataplaneStats st = dp_.stats();
+  const std::uint64_t busy = st.bursts - last_bursts_, idle = st.empty_polls - last_empty_;
+  last_bursts_ = st.bursts;
+  last_empty_ = st.empty_polls;
+  in.load_permille = busy + idle == 0 ? 0 : static_cast<std::uint16_t>(1000 * busy / (busy + idle));
+  in.neighbours = prober_->neighbours();
+  link_->set_beacon_inputs(std::move(in));
+  tx_bytes_.clear();
+  for (const auto& t : st.tunnels) tx_bytes_[t.id] = t.tx_bytes;
+}
+
+// Probes due go out, replies come in, lost probes expire. A peer that went
+// down moves the active tunnels off it at once (before any recomputation),
+// and the mesh hears of it from a beacon sent now.
+void MeshAgent::probe_turn(std::uint64_t now_ns) {
+  for (const ProbeToSend& p : prober_->due(now_ns, dp_.ntp_now()))
+    dp_.send_probe(p.dst_ipv4, p.src_port, p.seq, p.t1_ntp);  // not sent: it will count as lost
+  for (const dataplane::WorkerEvent& ev : dp_.take_probe_replies())
+    prober_->on_reply({ev.ipv4, ev.probe_port, ev.probe_seq, ev.t1, ev.t2, ev.t3, ev.t4}, now_ns);
+  const auto down = prober_->expire(now_ns);
+  std::set<std::string> up;
+  for (const auto& [peer, s] : prober_->stats())
+    if (s.up) up.insert(peer);
+  if (up == peers_up_) return;
+  for (const auto& peer : down) {
+    log_warning("peer " + peer + ": probes lost, down");
+    up_links_.erase({self_, peer});
+  }
+  for (const auto& peer : up)
+    if (!peers_up_.contains(peer)) log_info("peer " + peer + ": probes answered, up");
+  peers_up_ = std::move(up);
+  beacon_inputs();
+  link_->beacon_soon();
+  if (!down.empty()) {
+    apply_plan();  // failover onto the tunnels already set up
+    replan(now_ns, true);
+    apply_plan();
+  }
+}
+
+void MeshAgent::turn(std::uint64_t now_ns) {
+  if (!self_.empty()) probe_turn(now_ns);
+  if (now_ns >= next_fast_ns_) {
+    next_fast_ns_ = now_ns + kFastTurnNs;
+    if (self_.empty()) {
+      self_ = link_->status().gateway_id;
+      if (!self_.empty()) {
+        start_tunnels();
+        if (view_) on_view(std::move(*view_), now_ns);
+      }
+    }
+    if (auto view = link_->take_view()) on_view(std::move(*view), now_ns);
+    if (key_server_)
+      for (const auto& k : key_server_->take()) {
+        tunnels_->accepted(*k, now_ns);
+        plan_dirty_ = true;
+      }
+    if (tunnels_ && tunnels_->poll(now_ns, tx_bytes_)) plan_dirty_ = true;
+    if (plan_dirty_) apply_plan();
+  }
+  if (now_ns >= next_slow_ns_) {
+    next_slow_ns_ = now_ns + kSlowTurnNs;
+    beacon_inputs();
+    replan(now_ns, false);
+    if (plan_dirty_) apply_plan();
+  }
+}
+
+void MeshAgent::fill(StatsReport& report, std::uint64_t now_ns) const {
+  json peers = json::array();
+  for (const auto& [id, s] : prober_->stats()) {
+    std::uint32_t ip = 0;
+    {
+      std::lock_guard lock(address_mutex_);
+      if (const auto it = addresses_.find(id); it != addresses_.end()) ip = it->second;
+    }
+    peers.push_back({{"gateway", id}, {"address", ip ? routing::ipv4_text(ip) : ""}, {"up", s.up},
+                     {"measured", s.measured}, {"rtt_us", s.rtt_us}, {"jitter_us", s.jitter_us}, {"loss", s.loss},
+                     {"sent", s.sent}, {"received", s.received}, {"lost", s.lost}});
+  }
+  json tunnels = json::array();
+  if (tunnels_) {
+    for (const auto& t : tunnels_->tunnels()) {
+      bool is_active = false;
+      for (const auto& [k, id] : active_) is_active = is_active || id == t.id;
+      tunnels.push_back({{"id", t.id}, {"egress", t.egress}, {"path", t.path}, {"out_spi", t.out_spi},
+                         {"in_spi", t.in_spi}, {"epoch", t.epoch}, {"own", t.own}, {"active", is_active},
+                         {"usable", usable(t.path)}, {"retiring", t.retiring_since_ns != 0},
+                         {"age_s", static_cast<double>(now_ns - t.ready_at_ns) / 1e9}});
+    }
+  }
+  report.peers = json{{"peers", peers}, {"tunnels", tunnels}}.dump();
+  if (!planner_) return;
+  json routes = json::array();
+  for (const auto& [key, sel] : planner_->routes()) {
+    json backups = json::array();
+    for (const auto& b : sel.backups) backups.push_back({{"nodes", b.nodes}, {"cost", b.cost}});
+    const auto a = active_.find(key);
+    routes.push_back({{"egress", key.first}, {"class", key.second}, {"has_route", sel.has_route},
+                      {"primary", sel.has_route ? json{{"nodes", sel.primary.nodes}, {"cost", sel.primary.cost}} : json()},
+                      {"backups", backups}, {"reason", routing::to_string(sel.reason)},
+                      {"active_tunnel", a == active_.end() ? json() : json(a->second)}});
+    report.explain[key.first + "|" + key.second] = planner_->explain(topology_, key.first, key.second, now_ns).dump();
+  }
+  report.paths = json{{"version", view_ ? view_->version() : 0}, {"routes", routes}}.dump();
+}
+
+}  // namespace meshgw::agent

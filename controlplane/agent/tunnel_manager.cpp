@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "tunnel_manager.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+namespace meshgw::agent {
+
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> reversed(std::vector<std::string> path) {
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+bool contains_any(const std::vector<std::string>& path, const std::set<std::string>& gateways) {
+  return std::any_of(path.begin(), path.end(), [&](const std::string& g) { return gateways.contains(g); });
+}
+
+std::string tunnel_id(std::uint32_t out_spi) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "t%08x", out_spi);
+  return buf;
+}
+
+}  // namespace
+
+std::string TunnelManager::key(const std::vector<std::string>& path) {
+  std::string k;
+  for (const auto& g : path) k += (k.empty() ? "" : ">") + g;
+  return k;
+}
+
+TunnelManager::TunnelManager(TunnelManagerConfig config, TunnelOps ops)
+    : config_(std::move(config)), ops_(std::move(ops)) {
+  for (unsigned i = 0; i < std::max(1u, config_.threads); ++i) threads_.emplace_back([this] { run_jobs(); });
+}
+
+TunnelManager::~TunnelManager() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+    jobs_.clear();
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+std::size_t TunnelManager::pending_jobs() const {
+  std::lock_guard lock(mutex_);
+  return jobs_.size() + running_;
+}
+
+void TunnelManager::submit(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+  }
+  launched_ = true;
+  cv_.notify_all();
+}
+
+void TunnelManager::run_jobs() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+      if (stop_) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+      ++running_;
+    }
+    Result result;
+    if (job.kind == Job::Kind::release) {
+      for (const std::uint32_t spi : job.spis) {
+        try {
+          ops_.release(spi);
+        } catch (const std::exception& e) {
+          log("tunnel: releasing SPI " + routing::spi_text(spi) + " failed: " + e.what());
+        }
+      }
+    } else {
+      result.path = job.path;
+      result.epoch = job.epoch;
+      try {
+        const auto [forward, reverse] = ops_.allocate(job.path);
+        try {
+          result.keys = std::make_unique<TunnelKeys>(ops_.exchange({forward, reverse, job.path, job.epoch}));
+        } catch (...) {
+          for (const std::uint32_t spi : {forward, reverse}) {
+            try {
+              ops_.release(spi);
+            } catch (const std::exception&) {
+              // The controller is away: the next start releases what is left.
+            }
+          }
+          throw;
+        }
+      } catch (const std::exception& e) {
+        result.error = e.what();
+      }
+    }
+    std::lock_guard lock(mutex_);
+    --running_;
+    if (job.kind == Job::Kind::setup) results_.push_back(std::move(result));
+  }
+}
+
+void TunnelManager::want(std::vector<TunnelWant> wants, std::uint64_t now_ns) {
+  wants_ = std::move(wants);
+  (void)now_ns;  // poll() marks what is no longer wanted
+}
+
+void TunnelManager::install(const TunnelKeys& keys, bool own, std::uint64_t now_ns) {
+  ReadyTunnel t;
+  t.own = own;
+  t.epoch = keys.tunnel.epoch;
+  t.ready_at_ns = now_ns;
+  if (own) {
+    t.path = keys.tunnel.path;
+    t.out_spi = keys.tunnel.forward_spi;
+    t.in_spi = keys.tunnel.reverse_spi;
+  } else {
+    t.path = reversed(keys.tunnel.path);
+    t.out_spi = keys.tunnel.reverse_spi;
+    t.in_spi = keys.tunnel.forward_spi;
+  }
+  t.egress = t.path.back();
+  t.id = tunnel_id(t.out_spi);
+  try {
+    ops_.install_key(keys.tunnel.forward_spi, keys.forward);
+    ops_.install_key(keys.tunnel.reverse_spi, keys.reverse);
+  } catch (const std::exception& e) {
+    log("tunnel " + key(t.path) + ": keys not installed: " + e.what());
+    return;
+  }
+  if (own) {
+    for (auto& old : tunnels_) {
+      if (old.own && old.path == t.path && old.retiring_since_ns == 0) {
+        old.retiring_since_ns = now_ns;
+        ++rekeys_;
+      }
+    }
+  }
+  log(std::string(own ? "tunnel " : "peer's tunnel ") + key(t.path) + " ready: SPIs out " +
+      routing::spi_text(t.out_spi) + " in " + routing::spi_text(t.in_spi) + ", epoch " + std::to_string(t.epoch));
+  tunnels_.push_back(std::move(t));
+}
+
+void TunnelManager::remove(std::size_t index, bool release) {
+  const ReadyTunnel t = tunnels_[index];
+  tunnels_.erase(tunnels_.begin() + static_cast<std::ptrdiff_t>(index));
+  ops_.forget_key(t.out_spi);
+  ops_.forget_key(t.in_spi);
+  if (release && t.own) submit({Job::Kind::release, {}, 0, {t.out_spi, t.in_spi}});
+}
+
+void TunnelManager::accepted(const TunnelKeys& keys, std::uint64_t now_ns) {
+  if (contains_any(keys.tunnel.path, revoked_)) return;
+  install(keys, false, now_ns);
+}
+
+bool TunnelManager::set_view(const json& gateways, const json& spis, std::uint64_t now_ns) {
+  (void)now_ns;
+  {
+    std::lock_guard lock(mutex_);
+    view_gateways_ = gateways;
+    view_spis_ = spis;
+  }
+  cv_.notify_all();
+  revoked_.clear();
+  std::set<std::string> present;
+  for (const auto& [id, g] : gateways.items()) {
+    present.insert(id);
+    if (g.value("status", "") == "revoked") revoked_.insert(id);
+  }
+  bool changed = false;
+  for (std::size_t i = tunnels_.size(); i-- > 0;) {
+    const ReadyTunnel& t = tunnels_[i];
+    const bool gone = std::any_of(t.path.begin(), t.path.end(), [&](const std::string& g) {
+      return g != config_.self && (!present.contains(g) || revoked_.contains(g));
+    });
+    const bool released = !t.own && !spis.contains(std::to_string(t.in_spi));
+    if (gone || released) {
+      log(std::string(t.own ? "tunnel " : "peer's tunnel ") + key(t.path) + " removed: " +
+          (gone ? "a gateway on it was revoked or left the mesh" : "released by the peer"));
+      remove(i, t.own);
+      changed = true;
+    }
+  }
+  if (!have_view_ && !launched_) {
+    // SPIs this gateway asked for in an earlier run: their keys are gone.
+    Job stale{Job::Kind::release, {}, 0, {}};
+    for (const auto& [k, s] : spis.items())
+      if (s.value("from", "") == config_.self) stale.spis.push_back(s.value("spi", std::uint32_t{0}));
+    if (!stale.spis.empty()) {
+      log("releasing " + std::to_string(stale.spis.size()) + " SPIs left by an earlier run of this gateway");
+      submit(std::move(stale));
+    }
+  }
+  have_view_ = true;
+  return changed;
+}
+
+bool TunnelManager::poll(std::uint64_t now_ns, const std::map<std::string, std::uint64_t>& tx_bytes) {
+  bool changed = false;
+  std::vector<Result> results;
+  {
+    std::lock_guard lock(mutex_);
+    results.swap(results_);
+  }
+  for (Result& r : results) {
+    PathState& ps = paths_[key(r.path)];
+    ps.pending = false;
+    if (r.keys && !contains_any(r.path, revoked_)) {
+      install(*r.keys, true, now_ns);
+      ++setups_;
+      ps.backoff_ns = 0;
+      ps.retry_at_ns = 0;
+      changed = true;
+    } else if (r.keys) {
+      // Revoked while the exchange ran: the keys are never used.
+      submit({Job::Kind::release, {}, 0, {r.keys->tunnel.forward_spi, r.keys->tunnel.reverse_spi}});
+    } else {
+      ++failures_;
+      ps.backoff_ns = std::clamp(ps.backoff_ns * 2, config_.retry_min_ns, config_.retry_max_ns);
+      ps.retry_at_ns = now_ns + ps.backoff_ns;
+      log("tunnel " + key(r.path) + ": setup failed, retry in " + std::to_string(ps.backoff_ns / 1'000'000) +
+          " ms: " + r.error);
+    }
+  }
+
+  std::set<std::string> wanted;
+  for (const auto& w : wants_)
+    for (const auto& p : w.paths)
+      if (!p.empty() && p.front() == config_.self && p.size() >= 2 && !contains_any(p, revoked_)) wanted.insert(key(p));
+
+  // New tunnels and rekeys.
+  for (const std::string& k : wanted) {
+    PathState& ps = paths_[k];
+    if (ps.pending || now_ns < ps.retry_at_ns) continue;
+    const auto current = std::find_if(tunnels_.begin(), tunnels_.end(), [&](const ReadyTunnel& t) {
+      return t.own && t.retiring_since_ns == 0 && key(t.path) == k;
+    });
+    bool due = current == tunnels_.end();
+    if (!due) {
+      const auto sent = tx_bytes.find(current->id);
+      due = now_ns - current->ready_at_ns >= config_.rekey_after_ns ||
+            (config_.rekey_after_bytes != 0 && sent != tx_bytes.end() && sent->second >= config_.rekey_after_bytes);
+      if (due) log("tunnel " + k + ": rekey (epoch " + std::to_string(ps.next_epoch) + ")");
+    }
+    if (!due) continue;
+    std::vector<std::string> path;
+    for (std::size_t from = 0, to; from <= k.size(); from = to + 1) {
+      to = k.find('>', from);
+      if (to == std::string::npos) to = k.size();
+      path.push_back(k.substr(from, to - from));
+    }
+    ps.pending = true;
+    submit({Job::Kind::setup, std::move(path), ps.next_epoch++, {}});
+  }
+
+  // Retirement: drained predecessors and paths that stayed unwanted.
+  for (std::size_t i = tunnels_.size(); i-- > 0;) {
+    ReadyTunnel& t = tunnels_[i];
+    if (!t.own) continue;
+    if (wanted.contains(key(t.path))) {
+      t.unwanted_since_ns = 0;
+    } else if (t.unwanted_since_ns == 0) {
+      t.unwanted_since_ns = now_ns;
+    }
+    const bool drained = t.retiring_since_ns != 0 && now_ns - t.retiring_since_ns >= config_.drain_ns;
+    const bool abandoned = t.unwanted_since_ns != 0 && now_ns - t.unwanted_since_ns >= config_.linger_ns;
+    if (drained || abandoned) {
+      log("tunnel " + key(t.path) + " (" + t.id + ") retired: " + (drained ? "replaced by a rekey" : "no longer planned"));
+      remove(i, true);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+std::vector<routing::PlanActivePath> TunnelManager::active(
+    const std::function<bool(const std::vector<std::string>&)>& usable) const {
+  std::vector<routing::PlanActivePath> out;
+  auto accepted_to = [&](const std::string& egress) {
+    std::vector<const ReadyTunnel*> list;
+    for (const auto& t : tunnels_)
+      if (!t.own && t.egress == egress) list.push_back(&t);
+    std::stable_sort(list.begin(), list.end(),
+                     [](const ReadyTunnel* a, const ReadyTunnel* b) { return a->ready_at_ns > b->ready_at_ns; });
+    return list;
+  };
+  std::set<std::string> planned;
+  for (const TunnelWant& w : wants_) {
+    planned.insert(w.egress);
+    std::vector<const ReadyTunnel*> order;
+    auto add = [&](const ReadyTunnel& t) {
+      if (std::find(order.begin(), order.end(), &t) == order.end()) order.push_back(&t);
+    };
+    for (const auto& p : w.paths)
+      for (const auto& t : tunnels_)
+        if (t.own && t.retiring_since_ns == 0 && t.path == p) add(t);
+    for (const auto& t : tunnels_)
+      if (t.own && t.retiring_since_ns == 0 && t.egress == w.egress) add(t);
+    for (const ReadyTunnel* t : accepted_to(w.egress)) add(*t);
+    if (order.empty()) continue;
+    const auto pick = std::find_if(order.begin(), order.end(), [&](const ReadyTunnel* t) { return usable(t->path); });
+    out.push_back({w.egress, w.traffic_class, (pick == order.end() ? order.front() : *pick)->id});
+  }
+  // A peer that reached us before we planned a path to it gets its answers
+  // back on its own tunnel.
+  std::set<std::string> done;
+  for (const auto& t : tunnels_) {
+    if (t.own || planned.contains(t.egress) || done.contains(t.egress)) continue;
+    done.insert(t.egress);
+    out.push_back({t.egress, "default", accepted_to(t.egress).front()->id});
+  }
+  return out;
+}
+
+std::string TunnelManager::check(const TunnelRequest& request, const std::string& peer) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.check_wait_ms);
+  const std::string f = std::to_string(request.forward_spi), r = std::to_string(request.reverse_spi);
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    const auto g = view_gateways_.find(peer);
+    if (g != view_gateways_.end() && g->value("status", "") == "revoked") return peer + " is revoked";
+    const auto fs = view_spis_.find(f), rs = view_spis_.find(r);
+    if (g != view_gateways_.end() && fs != view_spis_.end() && rs != view_spis_.end()) {
+      const json path = request.path, back = reversed(request.path);
+      if (fs->value("from", "") != peer || fs->value("to", "") != config_.self || fs->value("path", json()) != path)
+        return "SPI " + routing::spi_text(request.forward_spi) + " was allocated for another tunnel";
+      if (rs->value("from", "") != config_.self || rs->value("to", "") != peer || rs->value("path", json()) != back)
+        return "SPI " + routing::spi_text(request.reverse_spi) + " was allocated for another tunnel";
+      return "";
+    }
+    if (stop_ || cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      if (g == view_gateways_.end()) return peer + " is not in this gateway's mesh state";
+      return "SPIs " + routing::spi_text(request.forward_spi) + "/" + routing::spi_text(request.reverse_spi) +
+             " are not in this gateway's mesh state";
+    }
+  }
+}
+
+}  // namespace meshgw::agent

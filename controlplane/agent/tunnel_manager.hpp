@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The gateway's own tunnels and its peers' tunnels to it, from the paths the
+// planner wants to their keys in the SA store:
+//
+//  - own: for every wanted path (primary and backups per egress and class),
+//    SPIs from the controller (POST /v1/gw/tunnels, which also gives every
+//    transit its relay entries), then the key exchange with the egress
+//    (tunnel_keys: mTLS 1.3, TLS exporter). Backups are set up before they
+//    are needed, so a failover is a snapshot swap, not a handshake.
+//  - accepted: a peer's tunnel to this gateway, agreed by the key server;
+//    its reverse SA carries our traffic back when we have none of our own.
+//  - rekey: after rekey_after_ns or rekey_after_bytes a tunnel gets a
+//    successor on the same path (new SPIs, epoch + 1); traffic moves to it
+//    once it is ready and the old SAs stay drain_ns for packets in flight
+//    (make before break). A path no longer wanted lingers linger_ns (a path
+//    that flaps back needs no new exchange), then its SPIs are released.
+//  - a revoked gateway's tunnels (to it or through it) go at once.
+//
+// The network work (controller calls, handshakes) runs in job threads of
+// the manager's own; every other call is the control thread's, and check()
+// is the key server's. Operations are injected (TunnelOps) so the logic is
+// tested without a network, a controller or the EAL.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "routing/forwarding_plan.hpp"
+#include "tunnel_keys.hpp"
+
+namespace meshgw::agent {
+
+struct TunnelOps {
+  // The controller allocates one SPI per direction for path: {forward, reverse}.
+  std::function<std::pair<std::uint32_t, std::uint32_t>(const std::vector<std::string>& path)> allocate;
+  // The key exchange with request.path.back().
+  std::function<TunnelKeys(const TunnelRequest& request)> exchange;
+  // The controller forgets an SPI (and the relays along its path).
+  std::function<void(std::uint32_t spi)> release;
+  // The data plane's SA store (control thread).
+  std::function<void(std::uint32_t spi, const crypto::SaKeyMaterial& keys)> install_key;
+  std::function<void(std::uint32_t spi)> forget_key;
+  // A line for the log (no secrets are ever passed).
+  std::function<void(const std::string& line)> log;
+};
+
+struct TunnelManagerConfig {
+  std::string self;
+  std::uint64_t rekey_after_ns = 3600'000'000'000ull;
+  std::uint64_t rekey_after_bytes = 0;  // 0: by time only
+  std::uint64_t retry_min_ns = 250'000'000ull, retry_max_ns = 30'000'000'000ull;
+  std::uint64_t linger_ns = 10'000'000'000ull;
+  std::uint64_t drain_ns = 2'000'000'000ull;
+  unsigned check_wait_ms = 2000;  // how long check() waits for the mesh state to name a new tunnel
+  unsigned threads = 2;
+};
+
+// A tunnel whose keys are in the SA store. Paths start at this gateway.
+struct ReadyTunnel {
+  std::string id;  // "t<out SPI in hex>"
+  std::string egress;
+  std::vector<std::string> path;
+  std::uint32_t out_spi = 0, in_spi = 0, epoch = 0;
+  bool own = true;                  // false: a peer's tunnel to us (reverse direction)
+  std::uint64_t ready_at_ns = 0;
+  std::uint64_t retiring_since_ns = 0;  // replaced by a rekey (0: not)
+  std::uint64_t unwanted_since_ns = 0;  // no longer a planned path (0: wanted)
+};
+
+// The paths to egress in class, best first (primary, then backups).
+struct TunnelWant {
+  std::string egress;
+  std::string traffic_class = "default";
+  std::vector<std::vector<std::string>> paths;
+};
+
+class TunnelManager {
+ public:
+  TunnelManager(TunnelManagerConfig config, TunnelOps ops);
+  ~TunnelManager();  // waits for running jobs (each bounded by its timeouts)
+  TunnelManager(const TunnelManager&) = delete;
+  TunnelManager& operator=(const TunnelManager&) = delete;
+
+  // The planner's current wishes (replaces the previous ones).
+  void want(std::vector<TunnelWant> wants, std::uint64_t now_ns);
+  // The mesh state's gateways and SPIs: peers' tunnels the ingress released
+  // go, revoked gateways' tunnels go, and check() sees new SPIs. The first
+  // call releases the SPIs a previous run of this gateway left at the
+  // controller (their keys died with it). Returns whether tunnels() changed.
+  bool set_view(const nlohmann::json& gateways, const nlohmann::json& spis, std::uint64_t now_ns);
+  // A peer's tunnel agreed by the key server (keys installed here).
+  void accepted(const TunnelKeys& keys, std::uint64_t now_ns);
+  // Finished jobs, new jobs, rekeys, retirement. tx_bytes: bytes sent per
+  // tunnel id so far (for rekey by volume). Returns whether tunnels() changed.
+  bool poll(std::uint64_t now_ns, const std::map<std::string, std::uint64_t>& tx_bytes = {});
+
+  const std::vector<ReadyTunnel>& tunnels() const noexcept { return tunnels_; }
+  // Per want: the tunnel to use, as an active path. usable(path) says
+  // whether every link of a path is up now. Order: the wanted paths in
+  // order, then our other tunnels to the egress, then peers' tunnels to us;
+  // a usable one first, else the first ready one (the knowledge may be
+  // stale); no entry when there is no ready tunnel.
+  std::vector<routing::PlanActivePath> active(
+      const std::function<bool(const std::vector<std::string>&)>& usable) const;
+
+  // The key server's approval of a peer's request (any thread): "" if the
+  // mesh state names both SPIs with this path, else why not.
+  std::string check(const TunnelRequest& request, const std::string& peer) const;
+
+  // Jobs queued or running (controller calls and handshakes).
+  std::size_t pending_jobs() const;
+  std::uint64_t setups() const noexcept { return setups_; }
+  std::uint64_t setup_failures() const noexcept { return failures_; }
+  std::uint64_t rekeys() const noexcept { return rekeys_; }
+
+ private:
+  struct Job {
+    enum class Kind { setup, release } kind = Kind::setup;
+    std::vector<std::string> path;
+    std::uint32_t epoch = 0;
+    std::vector<std::uint32_t> spis;  // release
+  };
+  struct Result {
+    std::vector<std::string> path;
+    std::uint32_t epoch = 0;
+    std::unique_ptr<TunnelKeys> keys;  // null on failure
+    std::string error;
+  };
+  struct PathState {
+    bool pending = false;
+    std::uint32_t next_epoch = 0;
+    std::uint64_t retry_at_ns = 0, backoff_ns = 0;
+  };
+  void run_jobs();
+  void submit(Job job);
+  void install(const TunnelKeys& keys, bool own, std::uint64_t now_ns);
+  void remove(std::size_t index, bool release);
+  void log(const std::string& line) const {
+    if (ops_.log) ops_.log(line);
+  }
+  static std::string key(const std::vector<std::string>& path);
+
+  TunnelManagerConfig config_;
+  TunnelOps ops_;
+  std::vector<TunnelWant> wants_;
+  std::vector<ReadyTunnel> tunnels_;
+  std::map<std::string, PathState> paths_;  // by key(path)
+  std::set<std::string> revoked_;
+  bool have_view_ = false;
+  bool launched_ = false;
+  std::uint64_t setups_ = 0, failures_ = 0, rekeys_ = 0;
+
+  // Shared with the job threads and the key server.
+  mutable std::mutex mutex_;
+  mutable std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  std::vector<Result> results_;
+  std::size_t running_ = 0;
+  bool stop_ = false;
+  nlohmann::json view_spis_ = nlohmann::json::object();
+  nlohmann::json view_gateways_ = nlohmann::json::object();
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace meshgw::agent
