@@ -144,9 +144,13 @@ void MeshAgent::start_tunnels() {
 }
 
 void MeshAgent::on_view(MeshView view, std::uint64_t now_ns) {
-  log_info("mesh state " + view.epoch() + "/" + std::to_string(view.version()) + ": " +
-           std::to_string(view.gateways().size()) + " gateways, " + std::to_string(view.links().size()) + " links, " +
-           std::to_string(view.spis().size()) + " SPIs through this gateway");
+  // Measurements change the state every few seconds; the log says when its shape does.
+  if (!view_ || view_->epoch() != view.epoch() || view_->gateways().size() != view.gateways().size() ||
+      view_->links().size() != view.links().size() || view_->spis().size() != view.spis().size())
+    log_info("mesh state " + view.epoch() + "/" + std::to_string(view.version()) + ": " +
+             std::to_string(view.gateways().size()) + " gateways, " + std::to_string(view.links().size()) +
+             " links, " + std::to_string(view.spis().size()) + " SPIs through this gateway");
+  if (view_) view.keep_addresses_from(*view_);
   view_ = std::move(view);
   {
     std::lock_guard lock(address_mutex_);
@@ -210,7 +214,9 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
   if (tunnels_) {
     std::vector<TunnelWant> wants;
     for (const auto& [k, sel] : planner_->routes()) {
-      if (!sel.has_route) continue;
+      // Tunnels go where traffic can: to gateways that serve sites.
+      const auto g = view_->gateways().find(k.first);
+      if (!sel.has_route || g == view_->gateways().end() || g->value("sites", json::array()).empty()) continue;
       TunnelWant w{k.first, k.second, {sel.primary.nodes}};
       for (std::size_t i = 0; i < sel.backups.size() && i < settings_.backups; ++i) w.paths.push_back(sel.backups[i].nodes);
       wants.push_back(std::move(w));
@@ -251,7 +257,8 @@ void MeshAgent::apply_plan() {
     mt.active = tunnels_->active([this](const std::vector<std::string>& p) { return usable(p); });
     with = &mt;
   }
-  const routing::ForwardingPlan plan = plan_from_view(static_plan_, *view_, self_, &problems, with);
+  routing::ForwardingPlan plan = plan_from_view(static_plan_, *view_, self_, &problems, with);
+  plan.gateway_id = self_;  // in a mesh, paths name the gateway by the id the controller gave it
   std::vector<std::string> texts;
   for (const auto& p : problems) texts.push_back(p.why);
   if (texts != last_problems_)
@@ -346,6 +353,7 @@ void MeshAgent::turn(std::uint64_t now_ns) {
         plan_dirty_ = true;
       }
     if (tunnels_ && tunnels_->poll(now_ns, tx_bytes_)) plan_dirty_ = true;
+    replan(now_ns, false);  // when the debounce says so: a remote link's loss moves traffic within ~50 ms
     if (plan_dirty_) apply_plan();
   }
   if (now_ns >= next_slow_ns_) {

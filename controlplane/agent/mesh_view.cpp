@@ -83,6 +83,17 @@ bool MeshView::apply(const json& update) {
   return true;
 }
 
+void MeshView::keep_addresses_from(const MeshView& before) {
+  for (auto& [id, g] : gateways_.items()) {
+    const auto a = g.find("addresses");
+    if (a != g.end() && a->is_array() && !a->empty()) continue;
+    const auto old = before.gateways_.find(id);
+    if (old == before.gateways_.end()) continue;
+    const auto b = old->find("addresses");
+    if (b != old->end() && b->is_array() && !b->empty()) g["addresses"] = *b;
+  }
+}
+
 json MeshView::to_json() const {
   return {{"epoch", epoch_}, {"version", version_}, {"gateways", gateways_}, {"links", links_}, {"policy", policy_},
           {"spis", spis_}};

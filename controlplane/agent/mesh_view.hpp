@@ -32,6 +32,11 @@ class MeshView {
   const nlohmann::json& policy() const noexcept { return policy_; }
   const nlohmann::json& spis() const noexcept { return spis_; }
 
+  // Gateways the state lists without an underlay address (a controller
+  // that restarted has not heard their beacons yet) keep the one they had
+  // in `before`: their tunnels and relays need not stop meanwhile.
+  void keep_addresses_from(const MeshView& before);
+
   nlohmann::json to_json() const;
   static MeshView from_json(const nlohmann::json& j);
   // Atomic save (0600: it names the tunnels through this gateway) and load;

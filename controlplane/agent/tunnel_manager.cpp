@@ -312,9 +312,22 @@ std::vector<routing::PlanActivePath> TunnelManager::active(
     const auto pick = std::find_if(order.begin(), order.end(), [&](const ReadyTunnel* t) { return usable(t->path); });
     out.push_back({w.egress, w.traffic_class, (pick == order.end() ? order.front() : *pick)->id});
   }
-  // A peer that reached us before we planned a path to it gets its answers
+  // An egress with no planned path right now (the topology is incomplete,
+  // e.g. after a controller restart) keeps its tunnels while they linger;
+  // a peer that reached us before we planned a path to it gets its answers
   // back on its own tunnel.
   std::set<std::string> done;
+  for (const auto& t : tunnels_) {
+    if (!t.own || t.retiring_since_ns != 0 || planned.contains(t.egress) || done.contains(t.egress)) continue;
+    done.insert(t.egress);
+    const ReadyTunnel* pick = &t;
+    for (const auto& u : tunnels_)
+      if (u.own && u.retiring_since_ns == 0 && u.egress == t.egress && usable(u.path)) {
+        pick = &u;
+        break;
+      }
+    out.push_back({t.egress, "default", pick->id});
+  }
   for (const auto& t : tunnels_) {
     if (t.own || planned.contains(t.egress) || done.contains(t.egress)) continue;
     done.insert(t.egress);

@@ -118,4 +118,24 @@ TEST(MeshView, FileRoundTripIsPrivateAndDamageIsRefused) {
   EXPECT_THROW(MeshView::load(path), std::runtime_error);
 }
 
+TEST(MeshView, AddressesSurviveAStateThatLacksThem) {
+  // A controller that restarted lists gateways before their beacons give
+  // their addresses again: the old ones stay; a new address replaces them.
+  MeshView before;
+  before.apply({{"epoch", "e1"}, {"version", 1},
+                {"snapshot", {{"gateways", {{{"id", "gw-1"}, {"addresses", {"198.18.0.1:4500"}}},
+                                            {{"id", "gw-2"}, {"addresses", {"198.18.0.2:4500"}}}}},
+                              {"links", json::array()}, {"policy", json::object()}, {"spis", json::array()}}}});
+  MeshView after;
+  after.apply({{"epoch", "e2"}, {"version", 1},
+               {"snapshot", {{"gateways", {{{"id", "gw-1"}, {"addresses", json::array()}},
+                                           {{"id", "gw-2"}, {"addresses", {"198.18.0.9:4500"}}},
+                                           {{"id", "gw-3"}}}},
+                             {"links", json::array()}, {"policy", json::object()}, {"spis", json::array()}}}});
+  after.keep_addresses_from(before);
+  EXPECT_EQ(after.gateways()["gw-1"]["addresses"], json({"198.18.0.1:4500"}));
+  EXPECT_EQ(after.gateways()["gw-2"]["addresses"], json({"198.18.0.9:4500"}));
+  EXPECT_FALSE(after.gateways()["gw-3"].contains("addresses"));
+}
+
 }  // namespace

@@ -143,6 +143,22 @@ TEST(TunnelManager, PrimaryAndBackupAreSetUpAheadAndActiveFollowsUsableLinks) {
   EXPECT_EQ(m.setups(), 2u);
 }
 
+TEST(TunnelManager, AnEgressWithoutAPlannedPathKeepsItsTunnelsWhileTheyLinger) {
+  FakeMesh fake;
+  TunnelManager m(config(), fake.ops());
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}, {"gw-3", "up"}}), json::object(), 0);
+  m.want({{"gw-2", "default", {kDirect, kVia3}}}, 0);
+  settle(m, 0);
+  m.want({}, kSecond);  // e.g. a restarted controller knows no links yet
+  settle(m, kSecond);
+  auto direct_cut = [](const std::vector<std::string>& p) { return p.size() != 2; };
+  const auto active = m.active(direct_cut);
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].tunnel, find(m, kVia3)->id);
+  settle(m, 12 * kSecond);  // the linger ran out
+  EXPECT_TRUE(m.active(direct_cut).empty());
+}
+
 TEST(TunnelManager, AFailedSetupReleasesItsSpisAndRetriesWithBackoff) {
   FakeMesh fake;
   fake.fail_exchanges = 2;
