@@ -47,26 +47,7 @@ bool parse_inner(rte_mbuf* m, InnerInfo& info, DropReason* why) noexcept {
 
 // The policy's view of a parsed packet (only built when there are rules).
 routing::FlowKey flow_of(const InnerInfo& info) noexcept {
-  routing::FlowKey flow;
-  const std::uint8_t* ip = info.ip;
-  flow.v6 = info.v6;
-  if (!info.v6) {
-    std::memcpy(flow.src.data(), ip + 12, 4);
-    std::memcpy(flow.dst.data(), ip + 16, 4);
-    flow.dscp = static_cast<std::uint8_t>(ip[1] >> 2);
-  } else {
-    std::memcpy(flow.src.data(), ip + 8, 16);
-    std::memcpy(flow.dst.data(), ip + 24, 16);
-    flow.dscp = static_cast<std::uint8_t>(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
-  }
-  flow.protocol = info.protocol;
-  // Ports, as routing's policy reads them: TCP, UDP and SCTP.
-  const bool ports = info.protocol == kProtoTcp || info.protocol == kProtoUdp || info.protocol == 132;
-  if (info.l4_offset != 0 && ports && info.ip_len >= info.l4_offset + 4) {
-    flow.src_port = load_be16(ip + info.l4_offset);
-    flow.dst_port = load_be16(ip + info.l4_offset + 2);
-  }
-  return flow;
+  return flow_key(info.ip, info.ip_len, info.v6, info.protocol, info.l4_offset);
 }
 
 // Lowers the MSS option of a TCP SYN to what fits the tunnel (RFC 879,

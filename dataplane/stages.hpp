@@ -26,6 +26,30 @@ inline void for_each_group(const Key* keys, std::uint16_t n, Fn&& fn) noexcept {
   }
 }
 
+// The policy's view of an IP packet (FlowKey: addresses, DSCP, protocol,
+// TCP/UDP/SCTP ports when l4_offset points inside ip_len).
+inline routing::FlowKey flow_key(const std::uint8_t* ip, std::uint32_t ip_len, bool v6, std::uint8_t protocol,
+                                 std::uint32_t l4_offset) noexcept {
+  routing::FlowKey flow;
+  flow.v6 = v6;
+  if (!v6) {
+    std::memcpy(flow.src.data(), ip + 12, 4);
+    std::memcpy(flow.dst.data(), ip + 16, 4);
+    flow.dscp = static_cast<std::uint8_t>(ip[1] >> 2);
+  } else {
+    std::memcpy(flow.src.data(), ip + 8, 16);
+    std::memcpy(flow.dst.data(), ip + 24, 16);
+    flow.dscp = static_cast<std::uint8_t>(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
+  }
+  flow.protocol = protocol;
+  const bool ports = protocol == kProtoTcp || protocol == kProtoUdp || protocol == 132;
+  if (l4_offset != 0 && ports && ip_len >= l4_offset + 4) {
+    flow.src_port = load_be16(ip + l4_offset);
+    flow.dst_port = load_be16(ip + l4_offset + 2);
+  }
+  return flow;
+}
+
 // A stage's outcome, in the shape of its contract: good packets (with where
 // they go) in order, refused ones behind them with their reasons.
 struct StageOutput {

@@ -32,6 +32,23 @@ bool source_allowed(const TunnelTable& tunnels, const InboundRuntime& in, const 
   return false;
 }
 
+// The policy's key for a decrypted packet (IPv4 or IPv6; the header's
+// length was checked by the decapsulation).
+void egress_acl_key(const std::uint8_t* ip, std::uint32_t len, AclKey4& k4, AclKey6& k6) noexcept {
+  const bool v6 = (ip[0] >> 4) == 6;
+  std::uint8_t protocol;
+  std::uint32_t l4 = 0;
+  if (!v6) {
+    protocol = len >= 20 ? ip[9] : 0;
+    const std::uint32_t ihl = (ip[0] & 0x0fu) * 4u;
+    if (len >= 20 && ihl >= 20 && ihl < len && (load_be16(ip + 6) & 0x1fff) == 0) l4 = ihl;
+  } else {
+    protocol = len >= 40 ? ip[6] : 0;
+    if (len > 40) l4 = 40;
+  }
+  make_acl_key(flow_key(ip, len, v6, protocol, l4), k4, k6);
+}
+
 }  // namespace
 
 std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts,
@@ -88,6 +105,16 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
   rte_mbuf* group[kBurst];
   const PortRuntime& lan = ctx.ports[static_cast<std::size_t>(ctx.lan < 0 ? ctx.wan : ctx.lan)];
   std::uint16_t decrypted = 0;
+  // The policy holds at the egress too (a rule denies the same packet at
+  // both ends): the packets to deliver wait for one classification per family.
+  const PolicyTable& policy = *snap.policy;
+  const bool has_policy = policy.acl != nullptr;
+  rte_mbuf* deliver[kBurst];
+  Egress where[kBurst];
+  AclKey4 key4[kBurst];
+  AclKey6 key6[kBurst];
+  bool is_v6[kBurst];
+  std::uint16_t n_deliver = 0;
   for_each_group(sa_of, n_dec, [&](const InboundRuntime* in, const std::uint16_t* members, std::uint16_t g) {
     for (std::uint16_t k = 0; k < g; ++k) {
       group[k] = to_decrypt[members[k]];
@@ -115,12 +142,41 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       store_be16(eth + 12, v6 ? kEtherIpv6 : kEtherIpv4);
       tc.rx_packets.add();
       tc.rx_bytes.add(views[k].len);
-      out.accept(group[k], egress,
-                 {static_cast<std::uint16_t>(ctx.lan), v6, v6 ? 0 : load_be32(ip + 16), v6 ? ip + 24 : nullptr});
+      if (has_policy) egress_acl_key(ip, views[k].len, key4[n_deliver], key6[n_deliver]);
+      is_v6[n_deliver] = v6;
+      where[n_deliver] = {static_cast<std::uint16_t>(ctx.lan), v6, v6 ? 0 : load_be32(ip + 16), v6 ? ip + 24 : nullptr};
+      deliver[n_deliver++] = group[k];
       ++decrypted;
     }
   });
   ctx.counters->decrypted.add(decrypted);
+  std::uint32_t rule[kBurst] = {};
+  if (has_policy) {
+    const AclKey4* k4[kBurst];
+    const AclKey6* k6[kBurst];
+    std::uint16_t at4[kBurst], at6[kBurst], c4 = 0, c6 = 0;
+    for (std::uint16_t i = 0; i < n_deliver; ++i) {
+      if (is_v6[i]) {
+        k6[c6] = &key6[i];
+        at6[c6++] = i;
+      } else {
+        k4[c4] = &key4[i];
+        at4[c4++] = i;
+      }
+    }
+    std::uint32_t r4[kBurst], r6[kBurst];
+    policy.acl->classify4(k4, r4, c4);
+    policy.acl->classify6(k6, r6, c6);
+    for (std::uint16_t k = 0; k < c4; ++k) rule[at4[k]] = r4[k];
+    for (std::uint16_t k = 0; k < c6; ++k) rule[at6[k]] = r6[k];
+  }
+  for (std::uint16_t i = 0; i < n_deliver; ++i) {
+    if (rule[i] != 0 && policy.verdicts[rule[i] - 1].deny) {
+      refuse(deliver[i], DropReason::policy_denied);
+      continue;
+    }
+    out.accept(deliver[i], egress, where[i]);
+  }
   return out.finish(pkts, reasons);
 }
 

@@ -150,6 +150,9 @@ void MeshAgent::on_view(MeshView view, std::uint64_t now_ns) {
     log_info("mesh state " + view.epoch() + "/" + std::to_string(view.version()) + ": " +
              std::to_string(view.gateways().size()) + " gateways, " + std::to_string(view.links().size()) +
              " links, " + std::to_string(view.spis().size()) + " SPIs through this gateway");
+  if (!view_ || view_->policy() != view.policy())
+    log_info("mesh policy: " + std::to_string(view.policy().value("rules", json::array()).size()) + " rules, edges " +
+             (view.policy().value("edge_transit", false) ? "may" : "may not") + " transit");
   if (view_) view.keep_addresses_from(*view_);
   view_ = std::move(view);
   {
@@ -347,11 +350,19 @@ void MeshAgent::turn(std::uint64_t now_ns) {
       }
     }
     if (auto view = link_->take_view()) on_view(std::move(*view), now_ns);
-    if (key_server_)
-      for (const auto& k : key_server_->take()) {
-        tunnels_->accepted(*k, now_ns);
-        plan_dirty_ = true;
+    if (key_server_) {
+      // A peer's tunnel: installed and published before its ingress hears
+      // "installed" and starts sending on it (make before break).
+      const auto agreed = key_server_->take();
+      for (const auto& k : agreed) tunnels_->accepted(*k, now_ns);
+      if (!agreed.empty()) apply_plan();
+      for (const auto& k : agreed) {
+        bool in_plan = false;
+        if (applied_)
+          for (const auto& t : applied_->tunnels) in_plan = in_plan || t.in_spi == k->tunnel.forward_spi;
+        key_server_->installed(k->tunnel.forward_spi, in_plan);
       }
+    }
     if (tunnels_ && tunnels_->poll(now_ns, tx_bytes_)) plan_dirty_ = true;
     replan(now_ns, false);  // when the debounce says so: a remote link's loss moves traffic within ~50 ms
     if (plan_dirty_) apply_plan();

@@ -13,12 +13,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "crypto/key_schedule.hpp"
+#include "routing/forwarding_plan.hpp"
 
 namespace meshgw::agent {
 
@@ -169,6 +171,9 @@ TunnelKeys request_tunnel_keys(const TlsIdentity& me, const std::string& host, s
   k.tunnel = tunnel;
   k.peer = peer;
   derive(ssl.get(), k);
+  const json installed = json::parse(read_line(ssl.get()));
+  if (!installed.value("installed", false))
+    throw std::runtime_error("tunnel keys: " + peer + " could not install the tunnel");
   SSL_shutdown(ssl.get());
   return k;
 }
@@ -252,9 +257,29 @@ void TunnelKeyServer::handle(int fd) {
   k->tunnel = t;
   k->peer = peer;
   derive(ssl.get(), *k);
+  const std::uint32_t spi = t.forward_spi;
+  bool ok = false;
+  {
+    std::unique_lock lock(mutex_);
+    installed_.erase(spi);
+    agreed_.push_back(std::move(k));
+    if (installed_cv_.wait_for(lock, std::chrono::milliseconds(install_timeout_ms),
+                               [&] { return stop_.load() || installed_.contains(spi); }) &&
+        installed_.contains(spi))
+      ok = installed_[spi];
+    installed_.erase(spi);
+  }
+  write_line(ssl.get(), json{{"installed", ok}}.dump());
   SSL_shutdown(ssl.get());
-  std::lock_guard lock(mutex_);
-  agreed_.push_back(std::move(k));
+  if (!ok) throw std::runtime_error("tunnel " + routing::spi_text(spi) + " not installed in time");
+}
+
+void TunnelKeyServer::installed(std::uint32_t forward_spi, bool ok) {
+  {
+    std::lock_guard lock(mutex_);
+    installed_[forward_spi] = ok;
+  }
+  installed_cv_.notify_all();
 }
 
 }  // namespace meshgw::agent

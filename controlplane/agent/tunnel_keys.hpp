@@ -10,12 +10,17 @@
 //
 // Wire: client -> {"forward_spi": F, "reverse_spi": R, "path": [ingress, ..., egress], "epoch": E}\n
 //       server -> {"ok": true}\n  or  {"ok": false, "error": "..."}\n
+//       (both derive the keys)
+//       server -> {"installed": true}\n once its data plane holds the SAs
+//       (make before break: the ingress uses a tunnel only after this)
 // forward_spi keys ingress -> egress traffic, reverse_spi the other way.
 // Control path: blocking sockets with timeouts, in the caller's thread
 // (client) or the server's own thread. Throws std::runtime_error.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <map>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -68,6 +73,11 @@ class TunnelKeyServer {
   std::uint16_t port() const noexcept { return port_; }
   // Keys agreed since the last call (control thread).
   std::vector<std::unique_ptr<TunnelKeys>> take();
+  // Control thread: the SAs of the tunnel whose forward SPI this is are in
+  // the data plane (or never will be: installed = false); the ingress hears
+  // it. An answer not given within install_timeout_ms is a refusal.
+  void installed(std::uint32_t forward_spi, bool ok = true);
+  unsigned install_timeout_ms = 2000;
   std::uint64_t refused() const noexcept { return refused_.load(); }
 
  private:
@@ -82,6 +92,8 @@ class TunnelKeyServer {
   std::atomic<std::uint64_t> refused_{0};
   std::mutex mutex_;
   std::vector<std::unique_ptr<TunnelKeys>> agreed_;
+  std::map<std::uint32_t, bool> installed_;  // forward SPI -> outcome, until the handler reads it
+  std::condition_variable installed_cv_;
   std::thread thread_;
 };
 

@@ -386,6 +386,44 @@ lost="$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["lost"])' "$
 echo "controller killed and restarted under traffic: $(cat "$dir/restart.json")"
 [[ "$lost" == 0 ]] || fail "$lost datagrams lost while the controller restarted"
 
+# 9. An ACL from the controller: UDP to port 7000 between the edges' sites
+# is denied in both directions; port 7001 still passes.
+cat > "$dir/policy.json" <<EOT
+{"rules": [
+  {"name": "no-7000-e1-e2", "priority": 10, "src": "192.0.2.0/24", "dst": "198.51.100.0/24",
+   "protocol": "udp", "dst_ports": 7000, "action": "deny"},
+  {"name": "no-7000-e2-e1", "priority": 10, "src": "198.51.100.0/24", "dst": "192.0.2.0/24",
+   "protocol": "udp", "dst_ports": 7000, "action": "deny"}]}
+EOT
+ctl policies set --file "$dir/policy.json" > /dev/null || fail "policies set"
+for _ in $(seq 50); do
+  n=0
+  for g in e1 e2; do grep -q "mesh policy: 2 rules" "$dir/$g.log" && n=$((n + 1)); done
+  [[ $n == 2 ]] && break
+  sleep 0.1
+done
+[[ $n == 2 ]] || fail "the edges did not receive the policy"
+sleep 0.1  # the plan with the rules is published in the turn after
+acl_pass() {  # from, to, port -> datagrams received of 50
+  bg "h$2" $py "$stream" recv --port "$3" --duration 3 > "$dir/acl.json" 2>/dev/null &
+  local r=$!
+  sleep 0.3
+  in_ns "h$1" $py "$stream" send --to "${host[$2]}" --port "$3" --rate 100 --duration 0.5 > /dev/null
+  wait "$r" || true
+  $py -c 'import json,sys; print(json.load(open(sys.argv[1]))["received"])' "$dir/acl.json"
+}
+denied_before="$(admin e1 /v1/stats | $py -c 'import json,sys; print(json.load(sys.stdin)["drops"]["policy_denied"])')"
+for pair in "e1 e2" "e2 e1"; do
+  read -r a b <<< "$pair"
+  got="$(acl_pass "$a" "$b" 7000)"
+  [[ "$got" == 0 ]] || fail "ACL: $got datagrams $a -> $b to port 7000 passed the deny rule"
+  got="$(acl_pass "$a" "$b" 7001)"
+  [[ "$got" == 50 ]] || fail "ACL: only $got of 50 datagrams $a -> $b to port 7001 arrived"
+done
+denied_after="$(admin e1 /v1/stats | $py -c 'import json,sys; print(json.load(sys.stdin)["drops"]["policy_denied"])')"
+(( denied_after - denied_before >= 50 )) || fail "e1 counted $((denied_after - denied_before)) policy drops, expected 50"
+echo "ACL from the controller: port 7000 denied both ways (e1 dropped $((denied_after - denied_before)) at its ingress), port 7001 passes"
+
 tok="$(cat "$dir/e1.token")"
 grep -qF "$tok" "$dir"/*.log && fail "a join token reached a log"
 echo "PASS: 5 gateways joined; every site pair carries ping, TCP and UDP both ways; 3-hop ESP relayed by SPI;" \

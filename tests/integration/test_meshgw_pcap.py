@@ -122,6 +122,33 @@ def test_mesh_to_site_decrypts_and_checks_the_inner_source(meshgw, tmp_path, key
     assert stats["events"]["decrypted"] == 35
 
 
+def test_policy_denies_at_the_egress_too(meshgw, tmp_path, keys):
+    """A deny rule holds where the tunnel ends as well as where it starts: a
+    packet that an ingress should not have sent (a rogue or misconfigured
+    peer, or one with another policy version) is decrypted, classified and
+    dropped before the site sees it, counted as policy_denied."""
+    cfg = h.base_config(tmp_path, h.prefix("acl"))
+    cfg["neighbour"].append({"port": "lan", "ip": "192.0.2.10", "mac": h.HOST_MAC})
+    cfg["neighbour"].append({"port": "lan", "ip": "fd00:1::10", "mac": h.HOST_MAC})
+    cfg["policy"] = [{"name": "no-sip", "src": "198.51.100.0/24", "dst": "192.0.2.0/24", "protocol": "udp",
+                      "dst_ports": 5060, "action": "deny"},
+                     {"name": "no-telnet6", "src": "fd00:2::/64", "protocol": "tcp", "dst_ports": 23,
+                      "action": "deny"}]
+    enc = h.EspEncoder(*keys["ba"], h.IN_SPI)
+    allowed = [IP(src="198.51.100.20", dst="192.0.2.10") / UDP(sport=5060, dport=5061 + i) for i in range(5)]
+    allowed += [IPv6(src="fd00:2::20", dst="fd00:1::10") / TCP(sport=23, dport=2000 + i) for i in range(3)]
+    denied = [IP(src="198.51.100.20", dst="192.0.2.10") / UDP(sport=4000 + i, dport=5060) for i in range(4)]
+    denied += [IPv6(src="fd00:2::20", dst="fd00:1::10") / TCP(sport=3000 + i, dport=23) for i in range(2)]
+    frames = [enc.seal(p) for pair in zip(allowed, denied) for p in pair] + [enc.seal(p) for p in allowed[6:]]
+    with h.Gateway(meshgw, tmp_path, cfg, wan_frames=frames) as gw:
+        stats = gw.wait_received()
+        gw.stop()
+    out = gw.out("lan")
+    assert sorted(bytes(f.payload) for f in out) == sorted(bytes(p) for p in allowed)
+    assert stats["drops"]["policy_denied"] == len(denied)
+    assert stats["events"]["decrypted"] == len(allowed) + len(denied)
+
+
 def test_unknown_lan_host_is_resolved_by_arp_and_the_wait_is_bounded(meshgw, tmp_path, keys):
     cfg = h.base_config(tmp_path, h.prefix("arp"))
     enc = h.EspEncoder(*keys["ba"], h.IN_SPI)

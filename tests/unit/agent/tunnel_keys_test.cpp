@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -61,14 +63,23 @@ bool same(const crypto::SaKeyMaterial& a, const crypto::SaKeyMaterial& b) {
          std::memcmp(a.salt.data(), b.salt.data(), a.salt.size()) == 0;
 }
 
+// The ingress's side in a thread of its own: it returns once the egress
+// says its data plane holds the SAs.
+std::future<TunnelKeys> ask(const TlsIdentity& me, std::uint16_t port, const TunnelRequest& t) {
+  return std::async(std::launch::async, [=] { return request_tunnel_keys(me, "127.0.0.1", port, t); });
+}
+
 TEST(TunnelKeys, BothEndsDeriveTheSameKeys) {
   Mesh m;
   TunnelKeyServer server(m.gateway("gw-2"), "gw-2", "127.0.0.1", 0, nullptr);
   const TunnelRequest t{0x1001, 0x2001, {"gw-1", "gw-3", "gw-2"}, 1};
-  const TunnelKeys client = request_tunnel_keys(m.gateway("gw-1"), "127.0.0.1", server.port(), t);
-  EXPECT_EQ(client.peer, "gw-2");
+  auto pending = ask(m.gateway("gw-1"), server.port(), t);
   auto agreed = wait_take(server);
   ASSERT_EQ(agreed.size(), 1u);
+  EXPECT_EQ(pending.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);  // not installed yet
+  server.installed(0x1001);
+  const TunnelKeys client = pending.get();
+  EXPECT_EQ(client.peer, "gw-2");
   EXPECT_EQ(agreed[0]->peer, "gw-1");
   EXPECT_EQ(agreed[0]->tunnel, t);
   EXPECT_TRUE(same(client.forward, agreed[0]->forward));
@@ -77,9 +88,23 @@ TEST(TunnelKeys, BothEndsDeriveTheSameKeys) {
   // A rekey (next epoch) gives other keys.
   TunnelRequest next = t;
   next.epoch = 2;
-  const TunnelKeys rekeyed = request_tunnel_keys(m.gateway("gw-1", m.ca_key, m.ca, "b"), "127.0.0.1", server.port(), next);
-  EXPECT_FALSE(same(rekeyed.forward, client.forward));
+  auto again = ask(m.gateway("gw-1", m.ca_key, m.ca, "b"), server.port(), next);
   EXPECT_EQ(wait_take(server).size(), 1u);
+  server.installed(0x1001);
+  EXPECT_FALSE(same(again.get().forward, client.forward));
+}
+
+TEST(TunnelKeys, ATunnelTheEgressCannotInstallIsAFailure) {
+  Mesh m;
+  TunnelKeyServer server(m.gateway("gw-2"), "gw-2", "127.0.0.1", 0, nullptr);
+  server.install_timeout_ms = 200;
+  auto refused = ask(m.gateway("gw-1"), server.port(), {0x1001, 0x2001, {"gw-1", "gw-2"}, 0});
+  EXPECT_EQ(wait_take(server).size(), 1u);
+  server.installed(0x1001, false);
+  EXPECT_THROW(refused.get(), std::runtime_error);
+  auto timed_out = ask(m.gateway("gw-1"), server.port(), {0x1003, 0x2003, {"gw-1", "gw-2"}, 0});
+  EXPECT_EQ(wait_take(server).size(), 1u);  // and never confirmed
+  EXPECT_THROW(timed_out.get(), std::runtime_error);
 }
 
 TEST(TunnelKeys, RefusalsGiveNoKeys) {
