@@ -141,7 +141,8 @@ struct Parser {
     Reader r(source, *t, "[controller]");
     r.only({"url", "ca_file", "join_token_file", "state_dir", "role", "beacon_interval_ms", "renew_before_s",
             "declared_bps", "latitude", "longitude", "probe_interval_ms", "probe_timeout_ms", "probe_down_after",
-            "sites", "key_port", "tunnel_mtu", "backups", "rekey_after_s", "rekey_after_bytes"});
+            "sites", "key_port", "tunnel_mtu", "backups", "rekey_after_s", "rekey_after_bytes", "predict",
+            "forecast_interval_ms", "forecast_horizon", "forecast_season"});
     ControllerSettings c;
     c.url = r.str("url");
     if (c.url.rfind("https://", 0) != 0) r.fail("url", "must be https://HOST:PORT of meshctld");
@@ -167,6 +168,11 @@ struct Parser {
     c.rekey_after_bytes = static_cast<std::uint64_t>(r.integer("rekey_after_bytes", 0, std::int64_t{1} << 50, 0));
     if (c.rekey_after_bytes != 0 && c.rekey_after_bytes < 1'000'000)
       r.fail("rekey_after_bytes", "must be 0 (by time only) or at least 1000000");
+    c.predict = r.boolean("predict", true);
+    c.forecast_interval_ms = static_cast<unsigned>(r.integer("forecast_interval_ms", 100, 3600000, 1000));
+    c.forecast_horizon = static_cast<unsigned>(r.integer("forecast_horizon", 1, 1000, 5));
+    c.forecast_season = static_cast<unsigned>(r.integer("forecast_season", 0, 100000, 0));
+    if (c.forecast_season == 1) r.fail("forecast_season", "must be 0 (none) or at least 2 samples");
     if (r.has("sites")) {
       for (const std::string& text : r.strings("sites")) c.sites.push_back(r.prefix("sites", text).to_string());
       sites_given_ = true;

@@ -74,6 +74,13 @@ MeshAgent::MeshAgent(const GatewayConfig& cfg, dataplane::Dataplane& dp, datapla
   pc.down_after_lost = settings_.probe_down_after;
   pc.first_port = dataplane::kProbePortFirst;
   prober_ = std::make_unique<Prober>(pc);
+  if (settings_.predict) {
+    LinkDemandConfig dc;
+    dc.sample_interval_ns = std::uint64_t{settings_.forecast_interval_ms} * 1'000'000;
+    dc.horizon = static_cast<int>(settings_.forecast_horizon);
+    dc.season = settings_.forecast_season;
+    demand_ = std::make_unique<LinkDemand>(dc);
+  }
   link_ = std::make_unique<MeshLink>(settings_);
   link_->start();
 }
@@ -200,6 +207,7 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
   }
   if (!topology_.find(self_)) return;  // not in the state yet
   apply_local_probes(topology_, self_, *prober_);
+  if (demand_) demand_->apply(topology_);  // the cost prices the forecast load, not only today's
   up_links_.clear();
   for (const auto& l : topology_.links())
     if (l.up) up_links_.insert({topology_.nodes()[l.src].id, topology_.nodes()[l.dst].id});
@@ -213,6 +221,8 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
     log_info("path to " + r.egress + "/" + r.traffic_class + ": " + path_text(r.selection.primary.nodes) + " (cost " +
              std::to_string(r.selection.primary.cost) + ", " + routing::to_string(r.selection.reason) +
              (backups.empty() ? "" : "; backups " + backups) + ")");
+    path_changes_.push_back({{"egress", r.egress}, {"class", r.traffic_class}, {"path", r.selection.primary.nodes},
+                             {"reason", routing::to_string(r.selection.reason)}});
   }
   if (tunnels_) {
     std::vector<TunnelWant> wants;
@@ -290,7 +300,34 @@ std::vector<std::string> MeshAgent::set_static_plan(const routing::ForwardingPla
   return {};
 }
 
-void MeshAgent::beacon_inputs() {
+// Passive telemetry: each own tunnel's send rate since the last report
+// (the controller adds them up into link loads for everyone's forecasts),
+// and the path choices made since.
+void MeshAgent::report(std::uint64_t now_ns, const dataplane::DataplaneStats& st) {
+  if (!tunnels_ || now_ns - last_report_ns_ < std::uint64_t{settings_.beacon_interval_ms} * 1'000'000) return;
+  const double seconds = last_report_ns_ == 0 ? 0 : static_cast<double>(now_ns - last_report_ns_) / 1e9;
+  last_report_ns_ = now_ns;
+  std::map<std::string, std::uint64_t> bytes_by_id;
+  for (const auto& t : st.tunnels) bytes_by_id[t.id] = t.tx_bytes;
+  json rates = json::array();
+  std::map<std::uint32_t, std::uint64_t> now_bytes;
+  for (const auto& t : tunnels_->tunnels()) {
+    if (!t.own) continue;
+    const auto b = bytes_by_id.find(t.id);
+    if (b == bytes_by_id.end()) continue;
+    now_bytes[t.out_spi] = b->second;
+    const auto before = last_report_bytes_.find(t.out_spi);
+    if (seconds <= 0 || before == last_report_bytes_.end() || b->second < before->second) continue;
+    rates.push_back({{"spi", t.out_spi}, {"tx_bps", 8.0 * static_cast<double>(b->second - before->second) / seconds}});
+  }
+  last_report_bytes_ = std::move(now_bytes);
+  json body = {{"tunnels", rates}};
+  if (!path_changes_.empty()) body["paths"] = std::move(path_changes_);
+  path_changes_.clear();
+  link_->set_report(std::move(body));
+}
+
+void MeshAgent::beacon_inputs(std::uint64_t now_ns) {
   BeaconInputs in;
   if (local_.ip != 0) {
     api::BeaconAddress a;
@@ -307,6 +344,7 @@ void MeshAgent::beacon_inputs() {
   link_->set_beacon_inputs(std::move(in));
   tx_bytes_.clear();
   for (const auto& t : st.tunnels) tx_bytes_[t.id] = t.tx_bytes;
+  report(now_ns, st);
 }
 
 // Probes due go out, replies come in, lost probes expire. A peer that went
@@ -329,7 +367,7 @@ void MeshAgent::probe_turn(std::uint64_t now_ns) {
   for (const auto& peer : up)
     if (!peers_up_.contains(peer)) log_info("peer " + peer + ": probes answered, up");
   peers_up_ = std::move(up);
-  beacon_inputs();
+  beacon_inputs(now_ns);
   link_->beacon_soon();
   if (!down.empty()) {
     apply_plan();  // failover onto the tunnels already set up
@@ -369,7 +407,8 @@ void MeshAgent::turn(std::uint64_t now_ns) {
   }
   if (now_ns >= next_slow_ns_) {
     next_slow_ns_ = now_ns + kSlowTurnNs;
-    beacon_inputs();
+    beacon_inputs(now_ns);
+    if (demand_ && view_ && demand_->sample(view_->links(), now_ns)) debounce_.trigger(now_ns);
     replan(now_ns, false);
     if (plan_dirty_) apply_plan();
   }
@@ -409,7 +448,20 @@ void MeshAgent::fill(StatsReport& report, std::uint64_t now_ns) const {
                       {"primary", sel.has_route ? json{{"nodes", sel.primary.nodes}, {"cost", sel.primary.cost}} : json()},
                       {"backups", backups}, {"reason", routing::to_string(sel.reason)},
                       {"active_tunnel", a == active_.end() ? json() : json(a->second)}});
-    report.explain[key.first + "|" + key.second] = planner_->explain(topology_, key.first, key.second, now_ns).dump();
+    json why = planner_->explain(topology_, key.first, key.second, now_ns);
+    // The forecast behind each link's predicted utilisation.
+    if (why.contains("primary") && demand_) {
+      for (auto& l : why["primary"]["links"]) {
+        const std::string method = demand_->method(l.value("from", ""), l.value("to", ""));
+        if (!method.empty()) l["forecast_method"] = method;
+      }
+      why["forecast"] = {{"horizon_samples", demand_->config().horizon},
+                         {"sample_interval_ms", demand_->config().sample_interval_ns / 1'000'000},
+                         {"series", demand_->series()}, {"refits", demand_->refits()}};
+    } else if (!demand_) {
+      why["forecast"] = {{"disabled", true}};
+    }
+    report.explain[key.first + "|" + key.second] = why.dump();
   }
   report.paths = json{{"version", view_ ? view_->version() : 0}, {"routes", routes}}.dump();
 }

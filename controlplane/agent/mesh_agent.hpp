@@ -26,6 +26,7 @@
 
 #include "debounce.hpp"
 #include "gateway_config.hpp"
+#include "link_demand.hpp"
 #include "mesh_link.hpp"
 #include "mesh_view.hpp"
 #include "path_planner.hpp"
@@ -36,6 +37,7 @@
 
 namespace meshgw::dataplane {
 class Dataplane;
+struct DataplaneStats;
 class SaStore;
 }  // namespace meshgw::dataplane
 
@@ -65,7 +67,7 @@ class MeshAgent {
   void replan(std::uint64_t now_ns, bool force);
   void apply_plan();
   void probe_turn(std::uint64_t now_ns);
-  void beacon_inputs();
+  void beacon_inputs(std::uint64_t now_ns);
   bool usable(const std::vector<std::string>& path) const;
   void note_active(const std::vector<routing::PlanActivePath>& active);
 
@@ -94,6 +96,11 @@ class MeshAgent {
   std::uint64_t next_fast_ns_ = 0, next_slow_ns_ = 0;
   std::uint64_t last_bursts_ = 0, last_empty_ = 0;
   std::map<std::string, std::uint64_t> tx_bytes_;
+  std::unique_ptr<LinkDemand> demand_;  // null when predict = false
+  std::uint64_t last_report_ns_ = 0;
+  std::map<std::uint32_t, std::uint64_t> last_report_bytes_;  // by out SPI
+  std::vector<nlohmann::json> path_changes_;  // for the next report
+  void report(std::uint64_t now_ns, const dataplane::DataplaneStats& st);
   // Underlay addresses by gateway id, for the tunnel manager's job threads.
   mutable std::mutex address_mutex_;
   std::map<std::string, std::uint32_t> addresses_;

@@ -161,6 +161,23 @@ bool MeshLink::wait(unsigned ms, bool beacon_wakes) {
   return !stop_;
 }
 
+void MeshLink::set_report(json body) {
+  std::lock_guard lock(mutex_);
+  report_ = std::move(body);
+}
+
+void MeshLink::send_report() {
+  std::optional<json> body;
+  {
+    std::lock_guard lock(mutex_);
+    body.swap(report_);
+  }
+  if (!body) return;
+  common::RestClient client(endpoint(true));
+  const common::RestAnswer r = client.request("POST", "/v1/gw/report", body->dump());
+  if (r.status != 200) set_error("telemetry report refused (" + std::to_string(r.status) + "): " + r.body);
+}
+
 void MeshLink::beacon_soon() {
   {
     std::lock_guard lock(mutex_);
@@ -363,6 +380,7 @@ void MeshLink::link_loop() {
       renew_if_due(unix_s());
       if (!sites_reported_) report_sites();
       send_beacon();
+      send_report();
     } catch (const std::exception& e) {
       set_error(e.what());  // the controller is away: retried, forwarding goes on
       if (!wait(backoff_ms)) return;

@@ -56,6 +56,13 @@ struct ControllerSettings {
   unsigned backups = 1;
   unsigned rekey_after_s = 3600;
   std::uint64_t rekey_after_bytes = 0;  // 0: by time only
+  // Link loads from the mesh state, sampled every forecast_interval_ms and
+  // forecast forecast_horizon samples ahead (forecast_season samples per
+  // season, 0: none); predict = false prices links by their load now only.
+  bool predict = true;
+  unsigned forecast_interval_ms = 1000;
+  unsigned forecast_horizon = 5;
+  unsigned forecast_season = 0;
 };
 
 // What the control thread knows that beacons carry.
@@ -91,6 +98,10 @@ class MeshLink {
   void stop();
 
   void set_beacon_inputs(BeaconInputs inputs);
+  // Passive telemetry for POST /v1/gw/report ({"tunnels": [{"spi", "tx_bps"}],
+  // "paths": [...]}), sent by the link thread after its next beacon; a newer
+  // report replaces one not sent yet.
+  void set_report(nlohmann::json body);
   // A beacon now rather than at the next interval (a neighbour went up or
   // down: the rest of the mesh should hear it at once).
   void beacon_soon();
@@ -130,6 +141,8 @@ class MeshLink {
   std::uint64_t last_sequence_ = 0;
   bool sites_reported_ = false;
   bool beacon_now_ = false;  // guarded by mutex_
+  std::optional<nlohmann::json> report_;  // guarded by mutex_
+  void send_report();
   int beacon_fd_ = -1;
   std::atomic<bool> stop_{false};
   std::shared_ptr<common::RestClient> stream_client_;

@@ -146,7 +146,15 @@ int explain(const std::vector<std::string>& args) {
                 << ", loss " << fixed(l["loss_term"].get<double>(), 2) << ", headroom " << fixed(l["headroom_term"].get<double>(), 2)
                 << " = " << fixed(l["link_cost"].get<double>(), 3) << "; utilisation " << fixed(l["utilisation_now"].get<double>() * 100, 1)
                 << "% now" << (l["utilisation_forecast"].is_null() ? std::string() : ", " + fixed(l["utilisation_forecast"].get<double>() * 100, 1) + "% forecast")
-                << "\n";
+                << (l.contains("forecast_method") ? " (" + text_of(l["forecast_method"]) + ")" : std::string()) << "\n";
+    }
+    if (e.contains("forecast")) {
+      const auto& f = e["forecast"];
+      if (f.value("disabled", false))
+        std::cout << "  forecast: off (predict = false): links are priced by their load now\n";
+      else
+        std::cout << "  forecast: " << f.value("horizon_samples", 0) << " samples of " << f.value("sample_interval_ms", 0)
+                  << " ms ahead, " << f.value("series", 0) << " link series, " << f.value("refits", 0) << " refits\n";
     }
     const auto& hy = e["hysteresis"];
     std::cout << "  hysteresis: a challenger must be " << fixed(hy["relative_margin"].get<double>() * 100, 0) << "% and "

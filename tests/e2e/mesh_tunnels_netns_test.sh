@@ -156,6 +156,8 @@ join_token_file = "$dir/$g.token"
 state_dir = "$dir/$g-state"
 role = "${role[$g]}"
 beacon_interval_ms = 500
+declared_bps = 1000000000
+forecast_interval_ms = 250
 probe_interval_ms = 20
 probe_timeout_ms = 100
 probe_down_after = 3
@@ -291,6 +293,16 @@ bg he1 $py "$stream" send --to "${host[e2]}" --port 6000 --rate 500 --duration 6
 send_pid=$!
 tcp_stream e1 e2 4
 tcp_stream e2 e1 4
+# Passive telemetry: the edges report their tunnels' rates, the controller
+# loads the links of their paths (what every gateway's forecasts read).
+for _ in $(seq 30); do
+  loaded="$(ctl links -o json 2>/dev/null | $py -c '
+import json, sys
+print(sum(1 for l in json.load(sys.stdin)["links"] if l["from"] == sys.argv[1] and l["load_bps"] > 100000))' "${id[e1]}" || echo 0)"
+  [[ "$loaded" -ge 1 ]] && break
+  sleep 0.2
+done
+[[ "$loaded" -ge 1 ]] || fail "no link from e1 carries a reported load at the controller"
 wait "$send_pid"
 sleep 0.5
 kill -INT "$recv_pid"; wait "$recv_pid" || true
@@ -347,6 +359,9 @@ echo "failover: e1 -> e2 took $path_e1_e2, cut e1 - $transit; now takes $new_pat
 [[ "$new_path" != "$path_e1_e2" && -n "$new_path" ]] || fail "e1 still uses $path_e1_e2 after the cut"
 $py -c "import sys; sys.exit(0 if float('$gap') < 300 else 1)" || fail "failover gap $gap ms (goal under 300 ms)"
 restore "${wan[e1]}" "${wan[$transit]}"
+in_ns e1 "$meshctl" explain --stats "http://127.0.0.1:$(stats_port e1)" --to "${id[e2]}" | tee "$dir/explain.txt"
+grep -q "^  takes ${new_path//>/ > }," "$dir/explain.txt" || fail "explain does not name the path the data plane uses ($new_path)"
+grep -q "^  forecast: 5 samples of 250 ms ahead" "$dir/explain.txt" || fail "explain does not say which forecast it used"
 
 # 7. Revocation: the transit e1 -> e2 uses is revoked; within a second no
 # other gateway has a tunnel through it, and the edges still reach each other.
