@@ -196,7 +196,7 @@ bool TunnelManager::set_view(const json& gateways, const json& spis, std::uint64
     // SPIs this gateway asked for in an earlier run: their keys are gone.
     Job stale{Job::Kind::release, {}, 0, {}};
     for (const auto& [k, s] : spis.items())
-      if (s.value("from", "") == config_.self) stale.spis.push_back(s.value("spi", std::uint32_t{0}));
+      if (s.value("requested_by", "") == config_.self) stale.spis.push_back(s.value("spi", std::uint32_t{0}));
     if (!stale.spis.empty()) {
       log("releasing " + std::to_string(stale.spis.size()) + " SPIs left by an earlier run of this gateway");
       submit(std::move(stale));

@@ -67,6 +67,7 @@ void BeaconReceiver::run() {
   mmsghdr msgs[kBatch];
   iovec iov[kBatch];
   alignas(cmsghdr) char control[kBatch][CMSG_SPACE(sizeof(std::uint32_t))];
+  sockaddr_storage from[kBatch];
   while (!stop_.load(std::memory_order_relaxed)) {
     pollfd p{fd_, POLLIN, 0};
     if (::poll(&p, 1, 200) <= 0) continue;  // wakes to check stop_
@@ -75,6 +76,8 @@ void BeaconReceiver::run() {
       msgs[i] = {};
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof from[i];
       msgs[i].msg_hdr.msg_control = control[i];
       msgs[i].msg_hdr.msg_controllen = sizeof control[i];
     }
@@ -87,7 +90,23 @@ void BeaconReceiver::run() {
       // A datagram larger than any beacon arrives truncated (MSG_TRUNC):
       // the parser refuses it by its size.
       const std::size_t len = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? sizeof buffers[i] : msgs[i].msg_len;
-      controller_.ingest_beacon({buffers[i], len}, now_ms);
+      api::BeaconAddress source;
+      if (from[i].ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&from[i]);
+        std::memcpy(source.ip.data(), &a->sin_addr, 4);
+        source.port = ntohs(a->sin_port);
+      } else {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&from[i]);
+        source.v6 = true;
+        std::memcpy(source.ip.data(), &a->sin6_addr, 16);
+        source.port = ntohs(a->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {  // a dual-stack socket's IPv4 sender
+          source.v6 = false;
+          std::memmove(source.ip.data(), source.ip.data() + 12, 4);
+          std::memset(source.ip.data() + 4, 0, 12);
+        }
+      }
+      controller_.ingest_beacon({buffers[i], len}, now_ms, &source);
       for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != nullptr; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
           std::uint32_t dropped;

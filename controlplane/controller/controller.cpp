@@ -69,12 +69,13 @@ void Controller::persist_statuses() {
   storage_->put_gateways_with_events(batch);
 }
 
-api::BeaconOutcome Controller::ingest_beacon(std::span<const std::uint8_t> datagram, std::uint64_t now_ms) {
+api::BeaconOutcome Controller::ingest_beacon(std::span<const std::uint8_t> datagram, std::uint64_t now_ms,
+                                             const api::BeaconAddress* source) {
   bool announce = false;
   api::BeaconOutcome outcome;
   {
     std::lock_guard lock(mutex_);
-    const BeaconResult r = state_.ingest(datagram, now_ms, config_.max_skew_ms);
+    const BeaconResult r = state_.ingest(datagram, now_ms, config_.max_skew_ms, source);
     outcome = r.outcome;
     if (r.new_status) {
       // Only a change of state reaches the disk, never a routine beacon; it

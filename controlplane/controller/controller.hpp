@@ -61,7 +61,8 @@ class Controller {
   static std::vector<RouteInfo> routes();
 
   // One beacon datagram.
-  api::BeaconOutcome ingest_beacon(std::span<const std::uint8_t> datagram, std::uint64_t now_ms);
+  api::BeaconOutcome ingest_beacon(std::span<const std::uint8_t> datagram, std::uint64_t now_ms,
+                                   const api::BeaconAddress* source = nullptr);
 
   // Every 100 ms or so: gateways down after missed beacons (persisted and
   // announced), measurements flushed as one delta, ephemeral gateways down

@@ -92,8 +92,8 @@ ApiResponse RestRoutes::create_tunnel(Controller& c, const ApiRequest& req, cons
       reverse += (i ? ">" : "") + path[path.size() - 1 - i];
     }
     const auto now = static_cast<std::int64_t>(req.now_ms);
-    fwd = c.storage_->allocate_spi({0, path.front(), path.back(), forward, now}, c.config_.first_spi);
-    rev = c.storage_->allocate_spi({0, path.back(), path.front(), reverse, now}, c.config_.first_spi);
+    fwd = c.storage_->allocate_spi({0, path.front(), path.back(), forward, now, path.front()}, c.config_.first_spi);
+    rev = c.storage_->allocate_spi({0, path.back(), path.front(), reverse, now, path.front()}, c.config_.first_spi);
     c.storage_->append_event({0, now, "path_changed", path.front(),
                               "tunnel " + forward + " spi " + std::to_string(fwd.spi) + "/" + std::to_string(rev.spi)});
     c.state_.add_spi(fwd);

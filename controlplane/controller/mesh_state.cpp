@@ -85,7 +85,7 @@ json MeshState::spi_json(const SpiRecord& s) const {
   for (std::size_t i = 1; i + 1 < hops.size(); ++i)
     relays.push_back({{"gateway", hops[i]}, {"prev", hops[i - 1]}, {"next", hops[i + 1]}});
   return {{"spi", s.spi}, {"from", s.ingress}, {"to", s.egress}, {"path", hops}, {"relays", std::move(relays)},
-          {"allocated_at", s.allocated_at}};
+          {"allocated_at", s.allocated_at}, {"requested_by", s.requested_by}};
 }
 
 void MeshState::add_spi(const SpiRecord& spi) {
@@ -125,7 +125,7 @@ double MeshState::link_load_bps(const std::string& from, const std::string& to) 
 }
 
 BeaconResult MeshState::ingest(std::span<const std::uint8_t> datagram, std::uint64_t now_ms,
-                               std::uint64_t max_skew_ms) {
+                               std::uint64_t max_skew_ms, const api::BeaconAddress* source) {
   BeaconResult r;
   api::Beacon b;
   r.outcome = api::parse_beacon(datagram, b);
@@ -150,6 +150,8 @@ BeaconResult MeshState::ingest(std::span<const std::uint8_t> datagram, std::uint
   if (r.outcome != api::BeaconOutcome::accepted) return r;
   g.guard.accept(b);
   g.last_beacon_ms = now_ms;
+  g.behind_nat = b.addresses.empty() && source != nullptr;
+  if (g.behind_nat) b.addresses.push_back(*source);
   const bool moved = g.addresses != b.addresses || g.latitude_e6 != b.latitude_e6 ||
                      g.longitude_e6 != b.longitude_e6 || g.declared_bps != b.declared_bps;
   g.addresses = std::move(b.addresses);
@@ -264,6 +266,7 @@ json MeshState::gateway_json(const GatewayLive& g) const {
           {"cert_serial", g.record.cert_serial},
           {"cert_not_after", g.record.cert_not_after},
           {"addresses", std::move(addresses)},
+          {"behind_nat", g.behind_nat},
           {"sites", g.record.sites},
           {"declared_bps", g.declared_bps},
           {"load_permille", g.load_permille},

@@ -28,6 +28,7 @@ namespace meshgw::controller {
 struct GatewayLive {
   GatewayRecord record;
   std::vector<api::BeaconAddress> addresses;
+  bool behind_nat = false;  // addresses = where its beacons come from
   std::uint64_t declared_bps = 0;
   std::uint16_t load_permille = 0;
   std::int32_t latitude_e6 = 0;
@@ -64,7 +65,12 @@ class MeshState {
 
   // A received datagram: parsed, authenticated, replay- and time-checked;
   // on acceptance the gateway's live fields and its links are updated.
-  BeaconResult ingest(std::span<const std::uint8_t> datagram, std::uint64_t now_ms, std::uint64_t max_skew_ms);
+  // source: where the datagram came from. A gateway that declares no
+  // address (it is behind a NAT and cannot know its public one) is reached
+  // where its beacons come from: its NAT's mapping (RFC 3948), which its
+  // beacons, sent from its ESP port, keep open and up to date.
+  BeaconResult ingest(std::span<const std::uint8_t> datagram, std::uint64_t now_ms, std::uint64_t max_skew_ms,
+                      const api::BeaconAddress* source = nullptr);
 
   // Gateways up (or registered) whose last beacon is older than down_after_ms:
   // marked down here, returned for the caller to persist and announce. Links

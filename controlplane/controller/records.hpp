@@ -80,6 +80,10 @@ struct SpiRecord {
   std::string egress;
   std::string path;  // gateway IDs joined by '>' (ingress first)
   std::int64_t allocated_at = 0;
+  // The gateway that asked for the tunnel (both directions' SPIs name it):
+  // its owner, who releases it after a restart. Empty for records from
+  // before schema version 4.
+  std::string requested_by;
   bool operator==(const SpiRecord&) const = default;
 };
 

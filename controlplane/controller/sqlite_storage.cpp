@@ -48,6 +48,10 @@ const char* const kMigrations[] = {
     R"sql(
     ALTER TABLE gateways ADD COLUMN sites TEXT NOT NULL DEFAULT '[]';
     )sql",
+    // 4: which gateway asked for each SPI (the tunnel's owner).
+    R"sql(
+    ALTER TABLE spis ADD COLUMN requested_by TEXT NOT NULL DEFAULT '';
+    )sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));
@@ -403,18 +407,20 @@ SpiRecord SqliteStorage::allocate_spi(SpiRecord record, std::uint32_t first) {
     }
     if (spi > 0xffffffffLL) throw ConflictError("no free SPI left");
     record.spi = static_cast<std::uint32_t>(spi);
-    Statement ins(db_, "INSERT INTO spis (spi, ingress, egress, path, allocated_at) VALUES (?,?,?,?,?)");
+    Statement ins(db_,
+                  "INSERT INTO spis (spi, ingress, egress, path, allocated_at, requested_by) VALUES (?,?,?,?,?,?)");
     ins.bind(1, spi).bind(2, record.ingress).bind(3, record.egress).bind(4, record.path).bind(5, record.allocated_at);
+    ins.bind(6, record.requested_by);
     ins.step();
     return record;
   });
 }
 
 std::vector<SpiRecord> SqliteStorage::spis() {
-  Statement s(db_, "SELECT spi, ingress, egress, path, allocated_at FROM spis ORDER BY spi");
+  Statement s(db_, "SELECT spi, ingress, egress, path, allocated_at, requested_by FROM spis ORDER BY spi");
   std::vector<SpiRecord> out;
   while (s.step())
-    out.push_back({static_cast<std::uint32_t>(s.integer(0)), s.text(1), s.text(2), s.text(3), s.integer(4)});
+    out.push_back({static_cast<std::uint32_t>(s.integer(0)), s.text(1), s.text(2), s.text(3), s.integer(4), s.text(5)});
   return out;
 }
 

@@ -337,8 +337,8 @@ for s in allocs:
         print(f"SPI {s['spi']:#010x}: {a1} -> {at} and relayed {at} -> {a2} (relay entry at {tr})")
 assert ok >= 1, f"no SPI of {e1} > {tr} > {e2} seen on both links: {sorted(seen)}"
 PY
-in_ns ul tshark -r "$dir/underlay.pcap" -Y "esp && ip.src == ${wan[e1]}" -c 1 -V 2>/dev/null |
-  grep -q "Encapsulating Security Payload" || fail "tshark does not decode standard ESP"
+in_ns ul tshark -r "$dir/underlay.pcap" -Y "esp && ip.src == ${wan[e1]}" -c 1 -V > "$dir/esp-decoded.txt" 2>/dev/null || true
+grep -q "Encapsulating Security Payload" "$dir/esp-decoded.txt" || fail "tshark does not decode standard ESP"
 
 # 6. Failover: cut e1's first hop; a steady 1 kHz stream measures the gap.
 bg he2 $py "$stream" recv --port 6001 > "$dir/failover.json" 2>/dev/null &
@@ -372,7 +372,8 @@ for _ in $(seq 100); do
   used=0
   for g in c1 e1 e2; do
     [[ "$g" == "$transit" ]] && continue
-    admin "$g" /v1/peers 2>/dev/null | grep -q "\"$transit_id\"" && used=1
+    peers="$(admin "$g" /v1/peers 2>/dev/null || echo unreachable)"
+    [[ "$peers" == *"\"$transit_id\""* || "$peers" == unreachable ]] && used=1
   done
   [[ $used == 0 ]] && break
   sleep 0.02

@@ -319,14 +319,21 @@ TEST(TunnelManager, TheKeyServersCheckFollowsTheMeshState) {
 TEST(TunnelManager, AnEarlierRunsSpisAreReleasedOnTheFirstView) {
   FakeMesh fake;
   TunnelManager m(config(), fake.ops());
-  const json spis = {{"4097", {{"spi", 4097}, {"from", "gw-1"}, {"to", "gw-2"}, {"path", {"gw-1", "gw-2"}}}},
-                     {"4098", {{"spi", 4098}, {"from", "gw-2"}, {"to", "gw-1"}, {"path", {"gw-2", "gw-1"}}}}};
+  // Our tunnel to gw-2 (both SPIs ours) and gw-2's to us (neither, though
+  // its reverse SPI goes from us).
+  auto spi = [](std::uint32_t n, const char* from, const char* to, const char* by) {
+    return json{{"spi", n}, {"from", from}, {"to", to}, {"path", {from, to}}, {"requested_by", by}};
+  };
+  const json spis = {{"4097", spi(4097, "gw-1", "gw-2", "gw-1")}, {"4098", spi(4098, "gw-2", "gw-1", "gw-1")},
+                     {"4099", spi(4099, "gw-2", "gw-1", "gw-2")}, {"4100", spi(4100, "gw-1", "gw-2", "gw-2")}};
   m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}}), spis, 0);
   settle(m, 0);
-  EXPECT_EQ(fake.released_spis(), std::vector<std::uint32_t>{4097});  // ours only
+  auto released = fake.released_spis();
+  std::sort(released.begin(), released.end());
+  EXPECT_EQ(released, (std::vector<std::uint32_t>{4097, 4098}));  // ours only
   m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}}), spis, 1);
   settle(m, 1);
-  EXPECT_EQ(fake.released_spis().size(), 1u);  // once
+  EXPECT_EQ(fake.released_spis().size(), 2u);  // once
 }
 
 }  // namespace

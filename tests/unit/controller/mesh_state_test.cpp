@@ -40,6 +40,38 @@ struct Fixture : ::testing::Test {
   }
 };
 
+TEST_F(Fixture, AGatewayWithoutAddressIsReachedWhereItsBeaconsComeFrom) {
+  BeaconAddress nat;
+  nat.ip = {198, 18, 0, 6};
+  nat.port = 4500;
+  ASSERT_EQ(state.ingest(beacon("gw-1", 1, 1), kNowMs, 30'000, &nat).outcome, BeaconOutcome::accepted);
+  auto gw = [&](const std::string& id) {
+    const nlohmann::json snap = state.snapshot_json();
+    for (const auto& g : snap["gateways"])
+      if (g["id"] == id) return g;
+    return nlohmann::json();
+  };
+  EXPECT_EQ(gw("gw-1")["addresses"], nlohmann::json({"198.18.0.6:4500"}));
+  EXPECT_TRUE(gw("gw-1")["behind_nat"].get<bool>());
+  nat.port = 31000;  // the NAT's mapping moved: so does the address
+  const std::uint64_t v = state.version();
+  state.ingest(beacon("gw-1", 2, 1), kNowMs, 30'000, &nat);
+  EXPECT_EQ(gw("gw-1")["addresses"], nlohmann::json({"198.18.0.6:31000"}));
+  EXPECT_GT(state.version(), v);
+  // A gateway that declares its address keeps it, wherever beacons come from.
+  Beacon b;
+  b.gateway_id = "gw-2";
+  b.sequence = 1;
+  b.sent_ms = kNowMs;
+  BeaconAddress declared;
+  declared.ip = {198, 18, 0, 2};
+  declared.port = 4500;
+  b.addresses = {declared};
+  state.ingest(encode_beacon(b, std::vector<std::uint8_t>(32, 2)), kNowMs, 30'000, &nat);
+  EXPECT_EQ(gw("gw-2")["addresses"], nlohmann::json({"198.18.0.2:4500"}));
+  EXPECT_FALSE(gw("gw-2")["behind_nat"].get<bool>());
+}
+
 TEST_F(Fixture, BeaconBringsUpAndMeasures) {
   const std::uint64_t v0 = state.version();
   const BeaconResult r = state.ingest(beacon("gw-1", 1, 1), kNowMs, 30'000);
