@@ -38,6 +38,7 @@ namespace meshgw::dataplane {
     "next hop's MAC unknown and its wait queue full, or ARP gave up")                             \
   X(arp_invalid, "arp_invalid", "ARP packet malformed or not Ethernet/IPv4")                      \
   X(arp_not_for_us, "arp_not_for_us", "ARP for an address that is not ours (counted, not an error)") \
+  X(nat_keepalive, "nat_keepalive", "NAT keepalive (RFC 3948 2.3) from a peer behind NAT (counted, not an error)") \
   X(to_gateway_unhandled, "to_gateway_unhandled",                                                 \
     "addressed to the gateway but no exception path takes it")                                    \
   X(no_mbuf, "no_mbuf", "mempool empty while building a reply")                                   \

@@ -56,6 +56,14 @@ void send_arp_request(WorkerContext& ctx, std::uint16_t port, std::uint32_t ip) 
   tx_enqueue(ctx, port, m);
 }
 
+// Where an IPv4 packet for ip goes on port: ip itself on link, else the
+// port's router (when it has one).
+inline std::uint32_t link_hop(const PortRuntime& p, std::uint32_t ip) noexcept {
+  if (p.address.ipv4_router == 0) return ip;
+  const std::uint32_t mask = p.address.ipv4_prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - p.address.ipv4_prefix);
+  return ((ip ^ p.address.ipv4) & mask) == 0 ? ip : p.address.ipv4_router;
+}
+
 }  // namespace
 
 void send_to_next_hop(const Snapshot& snap, WorkerContext& ctx, rte_mbuf* m, const Egress& e) noexcept {
@@ -70,7 +78,8 @@ void send_to_next_hop(const Snapshot& snap, WorkerContext& ctx, rte_mbuf* m, con
     tx_enqueue(ctx, e.port, m);
     return;
   }
-  if (const NeighbourTable::Entry* n = snap.neighbours->find_v4(e.port, e.ipv4)) {
+  const std::uint32_t hop = link_hop(ctx.ports[e.port], e.ipv4);
+  if (const NeighbourTable::Entry* n = snap.neighbours->find_v4(e.port, hop)) {
     std::memcpy(eth, n->mac.data(), 6);
     tx_enqueue(ctx, e.port, m);
     return;
@@ -80,9 +89,9 @@ void send_to_next_hop(const Snapshot& snap, WorkerContext& ctx, rte_mbuf* m, con
     drop(ctx, m, DropReason::neighbour_unresolved);
     return;
   }
-  p.entries[p.count++] = {m, rte_rdtsc(), e.ipv4, e.port};
+  p.entries[p.count++] = {m, rte_rdtsc(), hop, e.port};
   ctx.counters->neighbour_queued.add();
-  send_arp_request(ctx, e.port, e.ipv4);
+  send_arp_request(ctx, e.port, hop);
 }
 
 void send_all_to_next_hops(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts, const Egress* egress,
@@ -94,7 +103,7 @@ void send_all_to_next_hops(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** 
     const Egress& e = egress[i];
     if (!e.v6) {
       if (e.ipv4 != known_ip || e.port != known_port) {
-        known = snap.neighbours->find_v4(e.port, e.ipv4);
+        known = snap.neighbours->find_v4(e.port, link_hop(ctx.ports[e.port], e.ipv4));
         known_ip = e.ipv4;
         known_port = e.port;
       }

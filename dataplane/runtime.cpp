@@ -291,47 +291,70 @@ std::vector<WorkerEvent> Dataplane::take_probe_replies() {
   return out;
 }
 
-bool Dataplane::send_probe(std::uint32_t dst_ipv4, std::uint16_t src_port, std::uint32_t seq, std::uint64_t t1_ntp) {
+rte_mbuf* Dataplane::wan_udp_frame(std::uint32_t dst_ipv4, std::uint16_t src_port, std::uint16_t dst_port,
+                                   std::uint16_t payload_bytes, std::uint8_t ttl, std::uint8_t** payload) {
   int wan = -1;
   for (std::size_t i = 0; i < ports_.size(); ++i)
     if (ports_[i].role == PortRole::wan) wan = static_cast<int>(i);
-  if (wan < 0 || ports_[static_cast<std::size_t>(wan)].address.ipv4 == 0) return false;
+  if (wan < 0 || ports_[static_cast<std::size_t>(wan)].address.ipv4 == 0) return nullptr;
   const PortRuntime& p = ports_[static_cast<std::size_t>(wan)];
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-  if (m == nullptr) return false;
-  // Padded to the reflector's reply size (41 bytes of TWAMP fields), as RFC
-  // 5357 4.1.2 suggests, so the reply is no larger than the test packet.
-  constexpr std::uint16_t kPayload = 41, kIp = 20, kUdp = 8;
-  auto* frame = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, kEthBytes + kIp + kUdp + kPayload));
+  if (m == nullptr) return nullptr;
+  constexpr std::uint16_t kIp = 20, kUdp = 8;
+  const std::uint16_t bytes = static_cast<std::uint16_t>(kEthBytes + kIp + kUdp + payload_bytes);
+  auto* frame = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, bytes));
   if (frame == nullptr) {
     rte_pktmbuf_free(m);
-    return false;
+    return nullptr;
   }
-  std::memset(frame, 0, kEthBytes + kIp + kUdp + kPayload);
+  std::memset(frame, 0, bytes);
   std::memcpy(frame + 6, p.mac.data(), 6);  // the worker writes the next hop's MAC
   store_be16(frame + 12, kEtherIpv4);
   std::uint8_t* ip = frame + kEthBytes;
   ip[0] = 0x45;
-  store_be16(ip + 2, kIp + kUdp + kPayload);
+  store_be16(ip + 2, static_cast<std::uint16_t>(kIp + kUdp + payload_bytes));
   store_be16(ip + 6, 0x4000);
-  ip[8] = 255;  // RFC 5357 4.1.2: sent with TTL 255
+  ip[8] = ttl;
   ip[9] = kProtoUdp;
   store_be32(ip + 12, p.address.ipv4);
   store_be32(ip + 16, dst_ipv4);
   store_be16(ip + 10, crypto::internet_checksum(ip, kIp));
   std::uint8_t* udp = ip + kIp;
   store_be16(udp, src_port);
-  store_be16(udp + 2, settings_.twamp_port);
-  store_be16(udp + 4, kUdp + kPayload);
-  std::uint8_t* t = udp + kUdp;
-  store_be32(t, seq);
-  crypto::store_be64(t + 4, t1_ntp);
-  store_be16(t + 12, 0x0001);  // error estimate: not synchronised, multiplier 1
+  store_be16(udp + 2, dst_port);
+  store_be16(udp + 4, static_cast<std::uint16_t>(kUdp + payload_bytes));
+  *payload = udp + kUdp;
+  return m;
+}
+
+bool Dataplane::inject(rte_mbuf* m) {
+  if (m == nullptr) return false;
   if (!inject_->push(m)) {
     rte_pktmbuf_free(m);
     return false;
   }
   return true;
+}
+
+bool Dataplane::send_probe(std::uint32_t dst_ipv4, std::uint16_t src_port, std::uint32_t seq, std::uint64_t t1_ntp) {
+  // Padded to the reflector's reply size (41 bytes of TWAMP fields), as RFC
+  // 5357 4.1.2 suggests, so the reply is no larger than the test packet;
+  // sent with TTL 255 (4.1.2).
+  std::uint8_t* t = nullptr;
+  rte_mbuf* m = wan_udp_frame(dst_ipv4, src_port, settings_.twamp_port, 41, 255, &t);
+  if (m == nullptr) return false;
+  store_be32(t, seq);
+  crypto::store_be64(t + 4, t1_ntp);
+  store_be16(t + 12, 0x0001);  // error estimate: not synchronised, multiplier 1
+  return inject(m);
+}
+
+bool Dataplane::send_nat_keepalive(std::uint32_t dst_ipv4, std::uint16_t dst_port) {
+  std::uint8_t* payload = nullptr;
+  rte_mbuf* m = wan_udp_frame(dst_ipv4, crypto::kEspUdpPort, dst_port, 1, 64, &payload);
+  if (m == nullptr) return false;
+  payload[0] = 0xff;
+  return inject(m);
 }
 
 std::string Dataplane::service() {

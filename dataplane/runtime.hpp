@@ -84,6 +84,10 @@ class Dataplane {
   // 0. False when no mbuf or the queue to the worker is full (the prober
   // counts it as lost).
   bool send_probe(std::uint32_t dst_ipv4, std::uint16_t src_port, std::uint32_t seq, std::uint64_t t1_ntp);
+  // Control thread: a NAT keepalive (RFC 3948 2.3: one byte 0xFF, UDP 4500
+  // to dst_ipv4:dst_port) that keeps this gateway's NAT mapping open
+  // towards a peer. False when it could not be queued.
+  bool send_nat_keepalive(std::uint32_t dst_ipv4, std::uint16_t dst_port);
   // Control thread: the reflected packets service() collected since the last call.
   std::vector<WorkerEvent> take_probe_replies();
   // NTP 32.32 time now, on the clock the workers stamp with.
@@ -100,6 +104,12 @@ class Dataplane {
 
  private:
   void setup_port(std::size_t index, const PortSettings& p);
+  // An IPv4/UDP frame from the WAN address for worker 0 to send (the worker
+  // writes the next hop's MAC); payload is zeroed. nullptr without an mbuf
+  // or a WAN address.
+  rte_mbuf* wan_udp_frame(std::uint32_t dst_ipv4, std::uint16_t src_port, std::uint16_t dst_port,
+                          std::uint16_t payload_bytes, std::uint8_t ttl, std::uint8_t** payload);
+  bool inject(rte_mbuf* m);
   void publish_neighbours();
 
   DataplaneSettings settings_;

@@ -23,6 +23,9 @@ enum class IdleMode : std::uint8_t { poll, sleep };
 struct InterfaceAddress {
   std::uint32_t ipv4 = 0;  // host order; 0 = none
   std::uint8_t ipv4_prefix = 32;
+  // The next hop for IPv4 destinations off the port's subnet (a cloud
+  // instance's or a NATed device's router); 0 = every destination is on link.
+  std::uint32_t ipv4_router = 0;
   bool has_ipv6 = false;
   std::array<std::uint8_t, 16> ipv6{};
   std::uint8_t ipv6_prefix = 64;

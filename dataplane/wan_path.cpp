@@ -22,6 +22,14 @@ void rewrite_for_relay(std::uint8_t* ip, std::uint32_t self, const RelayRuntime&
   store_be16(udp + 6, 0);  // RFC 3948 3.1.1: ESP-in-UDP checksum may be zero
 }
 
+// A one-byte 0xFF UDP payload (RFC 3948 2.3), the outer header already
+// checked by parse_outer_udp_ipv4 (v is still at the IPv4 header).
+bool is_nat_keepalive(const crypto::PacketView& v) noexcept {
+  const std::uint8_t* ip = v.data;
+  const std::uint32_t ihl = (ip[0] & 0x0fu) * 4u;
+  return load_be16(ip + 2) == ihl + 9 && v.len >= ihl + 9 && ip[ihl + 8] == 0xff;
+}
+
 // Whether the decrypted packet's source lies in the tunnel's remote sites.
 bool source_allowed(const TunnelTable& tunnels, const InboundRuntime& in, const std::uint8_t* ip) noexcept {
   const bool v6 = (ip[0] >> 4) == 6;
@@ -70,7 +78,7 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
     crypto::OuterUdpInfo outer;
     const crypto::EspStatus st = crypto::parse_outer_udp_ipv4(v, outer);
     if (st != crypto::EspStatus::ok) {
-      refuse(m, drop_reason(st));
+      refuse(m, st == crypto::EspStatus::not_esp && is_nat_keepalive(v) ? DropReason::nat_keepalive : drop_reason(st));
       continue;
     }
     if (const RelayRuntime* r = relays.relays.find(outer.spi)) {

@@ -141,7 +141,7 @@ struct Parser {
     Reader r(source, *t, "[controller]");
     r.only({"url", "ca_file", "join_token_file", "state_dir", "role", "beacon_interval_ms", "renew_before_s",
             "declared_bps", "latitude", "longitude", "probe_interval_ms", "probe_timeout_ms", "probe_down_after",
-            "sites", "key_port", "tunnel_mtu", "backups", "rekey_after_s", "rekey_after_bytes", "predict",
+            "sites", "key_port", "tunnel_mtu", "backups", "rekey_after_s", "rekey_after_bytes", "predict", "behind_nat", "nat_keepalive_ms",
             "forecast_interval_ms", "forecast_horizon", "forecast_season"});
     ControllerSettings c;
     c.url = r.str("url");
@@ -168,6 +168,16 @@ struct Parser {
     c.rekey_after_bytes = static_cast<std::uint64_t>(r.integer("rekey_after_bytes", 0, std::int64_t{1} << 50, 0));
     if (c.rekey_after_bytes != 0 && c.rekey_after_bytes < 1'000'000)
       r.fail("rekey_after_bytes", "must be 0 (by time only) or at least 1000000");
+    c.behind_nat = r.boolean("behind_nat", false);
+    c.nat_keepalive_ms = static_cast<unsigned>(r.integer("nat_keepalive_ms", 100, 120000, 10000));
+    if (c.behind_nat) {
+      for (const auto& p : cfg.dataplane.ports) {
+        if (p.role != dataplane::PortRole::wan) continue;
+        if (p.exception_iface.empty() || p.address.ipv4 == 0)
+          r.fail("behind_nat", "needs the wan port's address and exception_iface (beacons leave through it)");
+        c.beacon_bind_ipv4 = p.address.ipv4;
+      }
+    }
     c.predict = r.boolean("predict", true);
     c.forecast_interval_ms = static_cast<unsigned>(r.integer("forecast_interval_ms", 100, 3600000, 1000));
     c.forecast_horizon = static_cast<unsigned>(r.integer("forecast_horizon", 1, 1000, 5));
@@ -208,7 +218,7 @@ struct Parser {
     for (std::size_t i = 0; i < tables.size(); ++i) {
       Reader r(source, *tables[i], "[[port]] #" + std::to_string(i + 1));
       r.only({"name", "role", "device", "address", "address6", "mac", "rx_descriptors", "tx_descriptors",
-              "exception_iface"});
+              "exception_iface", "router"});
       dataplane::PortSettings p;
       p.name = r.str("name");
       if (p.name.empty() || !names.insert(p.name).second) r.fail("name", "must be unique and not empty");
@@ -231,6 +241,16 @@ struct Parser {
       interface_address(r, "address", false, p.address);
       if (r.has("address6")) interface_address(r, "address6", true, p.address);
       if (r.has("mac")) p.mac = r.mac("mac");
+      if (r.has("router")) {
+        const std::string text = r.str("router");
+        in_addr a{};
+        if (inet_pton(AF_INET, text.c_str(), &a) != 1) r.fail("router", "must be an IPv4 address");
+        const std::uint32_t ip = ntohl(a.s_addr);
+        const std::uint32_t mask = p.address.ipv4_prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - p.address.ipv4_prefix);
+        if (p.address.ipv4 == 0 || ip == p.address.ipv4 || ((ip ^ p.address.ipv4) & mask) != 0)
+          r.fail("router", "must be another address inside the port's own subnet (address = \"A.B.C.D/LEN\")");
+        p.address.ipv4_router = ip;
+      }
       if (r.has("exception_iface")) {
         if (p.role != PortRole::wan) r.fail("exception_iface", "only the wan port has an exception path");
         p.exception_iface = r.str("exception_iface");
@@ -426,8 +446,8 @@ struct Parser {
     eal(top);
     dataplane_section(top);
     stats(top);
-    controller(top);
     ports(top);
+    controller(top);  // after the ports: behind_nat needs the wan port
     default_sites();
     neighbours(top);
     tunnels(top);

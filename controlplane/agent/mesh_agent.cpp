@@ -227,9 +227,13 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
   if (tunnels_) {
     std::vector<TunnelWant> wants;
     for (const auto& [k, sel] : planner_->routes()) {
-      // Tunnels go where traffic can: to gateways that serve sites.
+      // Tunnels go where traffic can: to gateways that serve sites. One
+      // behind a NAT cannot be reached to agree keys: it sets up its tunnels
+      // to us, and their reverse SAs carry our traffic to it.
       const auto g = view_->gateways().find(k.first);
-      if (!sel.has_route || g == view_->gateways().end() || g->value("sites", json::array()).empty()) continue;
+      if (!sel.has_route || g == view_->gateways().end() || g->value("sites", json::array()).empty() ||
+          g->value("behind_nat", false))
+        continue;
       TunnelWant w{k.first, k.second, {sel.primary.nodes}};
       for (std::size_t i = 0; i < sel.backups.size() && i < settings_.backups; ++i) w.paths.push_back(sel.backups[i].nodes);
       wants.push_back(std::move(w));
@@ -327,9 +331,21 @@ void MeshAgent::report(std::uint64_t now_ns, const dataplane::DataplaneStats& st
   link_->set_report(std::move(body));
 }
 
+// Behind a NAT: a keepalive to every other gateway's (mapped) address
+// keeps our mapping open towards it, so it can send to us; two gateways
+// behind NATs that both do this open the direct way between them at once.
+void MeshAgent::nat_keepalives(std::uint64_t now_ns) {
+  if (!settings_.behind_nat || !view_ || now_ns < next_keepalive_ns_) return;
+  next_keepalive_ns_ = now_ns + std::uint64_t{settings_.nat_keepalive_ms} * 1'000'000;
+  for (const auto& [id, g] : view_->gateways().items()) {
+    if (id == self_ || g.value("status", "") == "revoked") continue;
+    if (const auto u = underlay_of(*view_, id)) dp_.send_nat_keepalive(u->ip, u->port);
+  }
+}
+
 void MeshAgent::beacon_inputs(std::uint64_t now_ns) {
   BeaconInputs in;
-  if (local_.ip != 0) {
+  if (local_.ip != 0 && !settings_.behind_nat) {  // behind a NAT: the controller sees our address
     api::BeaconAddress a;
     crypto::store_be32(a.ip.data(), local_.ip);
     a.port = crypto::kEspUdpPort;
@@ -409,6 +425,7 @@ void MeshAgent::turn(std::uint64_t now_ns) {
     next_slow_ns_ = now_ns + kSlowTurnNs;
     beacon_inputs(now_ns);
     if (demand_ && view_ && demand_->sample(view_->links(), now_ns)) debounce_.trigger(now_ns);
+    nat_keepalives(now_ns);
     replan(now_ns, false);
     if (plan_dirty_) apply_plan();
   }

@@ -68,6 +68,8 @@ class MeshAgent {
   void apply_plan();
   void probe_turn(std::uint64_t now_ns);
   void beacon_inputs(std::uint64_t now_ns);
+  void nat_keepalives(std::uint64_t now_ns);
+  std::uint64_t next_keepalive_ns_ = 0;
   bool usable(const std::vector<std::string>& path) const;
   void note_active(const std::vector<routing::PlanActivePath>& active);
 

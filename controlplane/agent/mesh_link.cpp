@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -331,6 +332,19 @@ void MeshLink::send_beacon() {
       return;
     }
     beacon_fd_ = ::socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (beacon_fd_ >= 0 && settings_.beacon_bind_ipv4 != 0 && res->ai_family == AF_INET) {
+      // Behind a NAT: from the ESP port's address and port, so the mapping
+      // the controller sees is the one peers must send ESP to (RFC 3948).
+      const int one = 1;
+      ::setsockopt(beacon_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      local.sin_addr.s_addr = htonl(settings_.beacon_bind_ipv4);
+      local.sin_port = htons(4500);
+      if (::bind(beacon_fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+        set_error(std::string("beacons: cannot send from the ESP port (") + std::strerror(errno) +
+                  "): the controller learns another NAT mapping");
+    }
     if (beacon_fd_ >= 0 && ::connect(beacon_fd_, res->ai_addr, res->ai_addrlen) != 0) {
       ::close(beacon_fd_);
       beacon_fd_ = -1;

@@ -59,6 +59,13 @@ struct ControllerSettings {
   // Link loads from the mesh state, sampled every forecast_interval_ms and
   // forecast forecast_horizon samples ahead (forecast_season samples per
   // season, 0: none); predict = false prices links by their load now only.
+  // Behind a NAT: beacons declare no address and are sent from the WAN
+  // address's port 4500 (through the exception path), so the controller
+  // publishes the NAT's mapping as this gateway's address; NAT keepalives
+  // every nat_keepalive_ms keep it open towards every peer.
+  bool behind_nat = false;
+  std::uint32_t beacon_bind_ipv4 = 0;  // host order; set from the WAN address when behind_nat
+  unsigned nat_keepalive_ms = 10000;
   bool predict = true;
   unsigned forecast_interval_ms = 1000;
   unsigned forecast_horizon = 5;
