@@ -341,7 +341,9 @@ def test_every_drop_reason_is_counted_by_name(meshgw, tmp_path, keys):
         "esp_truncated": Ether(src=h.PEER_MAC, dst=h.WAN_MAC) / IP(src=h.GW_B, dst=h.GW_A) / UDP(sport=4500, dport=4500) / Raw(b"\x00\x00\x20\x01" + b"s" * 6),
         "esp_bad_outer_header": frag,
         "esp_length_mismatch": lenlie,
-        "esp_not_esp": Ether(src=h.PEER_MAC, dst=h.WAN_MAC) / IP(src=h.GW_B, dst=h.GW_A) / UDP(sport=4500, dport=4500) / Raw(b"\xff"),
+        # The non-ESP marker (RFC 3948 2.2: IKE on port 4500, which we do not speak).
+        "esp_not_esp": Ether(src=h.PEER_MAC, dst=h.WAN_MAC) / IP(src=h.GW_B, dst=h.GW_A) / UDP(sport=4500, dport=4500) / Raw(b"\x00" * 4 + b"ike" * 10),
+        "nat_keepalive": Ether(src=h.PEER_MAC, dst=h.WAN_MAC) / IP(src=h.GW_B, dst=h.GW_A) / UDP(sport=4500, dport=4500) / Raw(b"\xff"),
         "esp_unknown_spi": h.EspEncoder(*keys["ba"], 0x9999).seal(IP(src="198.51.100.20", dst="192.0.2.10") / UDP()),
         "esp_replayed": first,
         "esp_too_old": None,  # filled below: needs a window that has moved
