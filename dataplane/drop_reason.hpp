@@ -21,6 +21,8 @@ namespace meshgw::dataplane {
   X(bad_ipv4_header, "bad_ipv4_header", "IPv4 header invalid: version, IHL, length or checksum") \
   X(bad_ipv6_header, "bad_ipv6_header", "IPv6 header truncated or its payload length wrong")     \
   X(ttl_expired, "ttl_expired", "TTL or hop limit reached zero")                                  \
+  X(site_multicast, "site_multicast",                                                             \
+    "multicast or broadcast from the site (IGMP, mDNS, ...): not carried into the mesh (counted, not an error)") \
   X(policy_denied, "policy_denied", "a policy rule denies the flow")                              \
   X(no_route, "no_route", "no route for the destination")                                         \
   X(no_tunnel, "no_tunnel", "the destination's egress has no active tunnel for the traffic class") \

@@ -38,6 +38,12 @@ bool parse_inner(rte_mbuf* m, InnerInfo& info, DropReason* why) noexcept {
     hop_limit = ip[7];
     info.l4_offset = 40;  // extension headers are not walked: their protocol is the rule's
   }
+  // Multicast and broadcast stay on the site's link (a host's IGMP and mDNS
+  // are not mesh traffic): IPv4 224.0.0.0/4 and above, IPv6 ff00::/8.
+  if (info.v6 ? ip[24] == 0xff : ip[16] >= 224) {
+    *why = DropReason::site_multicast;
+    return false;
+  }
   if (hop_limit <= 1) {
     *why = DropReason::ttl_expired;
     return false;

@@ -124,12 +124,19 @@ void MeshAgent::start_tunnels() {
       throw std::runtime_error("the controller refused (" + std::to_string(a.status) + "): " + a.body);
   };
   const std::uint16_t key_port = settings_.key_port;
-  ops.exchange = [this, me, key_port](const TunnelRequest& request) {
+  ops.exchange = [this, me, key_port, link](const TunnelRequest& request) {
     std::uint32_t ip = 0;
+    bool nat = false;
     {
       std::lock_guard lock(address_mutex_);
       const auto it = addresses_.find(request.path.back());
       if (it != addresses_.end()) ip = it->second;
+      nat = behind_nat_.contains(request.path.back());
+    }
+    if (nat) {  // it cannot be reached: through the controller's key relay, where it waits
+      const std::uint16_t relay = link->key_relay_port();
+      if (relay == 0) throw std::runtime_error(request.path.back() + " is behind a NAT and the controller has no key relay");
+      return request_tunnel_keys_relayed(me, link->controller_host(), relay, request);
     }
     if (ip == 0) throw std::runtime_error(request.path.back() + " has no underlay address in the mesh state");
     return request_tunnel_keys(me, routing::ipv4_text(ip), key_port, request);
@@ -145,6 +152,15 @@ void MeshAgent::start_tunnels() {
         me, self_, listen, key_port,
         [manager](const TunnelRequest& r, const std::string& peer) { return manager->check(r, peer); });
     log_info("tunnel key exchange listening on " + listen + ":" + std::to_string(key_server_->port()));
+    if (settings_.behind_nat) {
+      if (const std::uint16_t relay = link_->key_relay_port(); relay != 0) {
+        key_server_->park_at(link_->controller_host(), relay);
+        log_info("behind a NAT: peers reach this gateway's key exchange through the controller's relay " +
+                 link_->controller_host() + ":" + std::to_string(relay));
+      } else {
+        log_warning("behind a NAT and the controller has no key relay: only this gateway's own tunnels can be set up");
+      }
+    }
   } catch (const std::exception& e) {
     log_error(std::string("peers cannot set up tunnels to this gateway: ") + e.what());
   }
@@ -165,8 +181,11 @@ void MeshAgent::on_view(MeshView view, std::uint64_t now_ns) {
   {
     std::lock_guard lock(address_mutex_);
     addresses_.clear();
-    for (const auto& [id, g] : view_->gateways().items())
+    behind_nat_.clear();
+    for (const auto& [id, g] : view_->gateways().items()) {
       if (const auto u = underlay_of(*view_, id)) addresses_[id] = u->ip;
+      if (g.value("behind_nat", false)) behind_nat_.insert(id);
+    }
   }
   prober_->set_targets(probe_targets(*view_, self_));
   if (tunnels_ && tunnels_->set_view(view_->gateways(), view_->spis(), now_ns)) plan_dirty_ = true;
@@ -227,13 +246,13 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
   if (tunnels_) {
     std::vector<TunnelWant> wants;
     for (const auto& [k, sel] : planner_->routes()) {
-      // Tunnels go where traffic can: to gateways that serve sites. One
-      // behind a NAT cannot be reached to agree keys: it sets up its tunnels
-      // to us, and their reverse SAs carry our traffic to it.
+      // Tunnels go where traffic can: to gateways that serve sites. A
+      // gateway behind a NAT sets up its tunnels to the others itself, and
+      // their reverse SAs carry the others' traffic to it; between two
+      // behind NATs, the smaller id asks, through the key relay.
       const auto g = view_->gateways().find(k.first);
-      if (!sel.has_route || g == view_->gateways().end() || g->value("sites", json::array()).empty() ||
-          g->value("behind_nat", false))
-        continue;
+      if (!sel.has_route || g == view_->gateways().end() || g->value("sites", json::array()).empty()) continue;
+      if (g->value("behind_nat", false) && !(settings_.behind_nat && self_ < k.first)) continue;
       TunnelWant w{k.first, k.second, {sel.primary.nodes}};
       for (std::size_t i = 0; i < sel.backups.size() && i < settings_.backups; ++i) w.paths.push_back(sel.backups[i].nodes);
       wants.push_back(std::move(w));

@@ -106,6 +106,7 @@ class MeshAgent {
   // Underlay addresses by gateway id, for the tunnel manager's job threads.
   mutable std::mutex address_mutex_;
   std::map<std::string, std::uint32_t> addresses_;
+  std::set<std::string> behind_nat_;
 };
 
 }  // namespace meshgw::agent

@@ -31,6 +31,7 @@ struct MeshLink::Identity {
   std::string role;
   std::vector<std::uint8_t> beacon_key;
   std::uint16_t beacon_port = 0;
+  std::uint16_t key_relay_port = 0;  // 0: the controller runs none (or predates it)
   std::int64_t cert_not_after = 0;
   ~Identity() { OPENSSL_cleanse(beacon_key.data(), beacon_key.size()); }
 };
@@ -92,6 +93,7 @@ MeshLink::MeshLink(ControllerSettings settings) : settings_(std::move(settings))
     if (!key || key->size() != 32) throw std::runtime_error(id_path + ": bad beacon_key");
     id->beacon_key = std::move(*key);
     id->beacon_port = j.at("beacon_port").get<std::uint16_t>();
+    id->key_relay_port = j.value("key_relay_port", std::uint16_t{0});
     id->cert_not_after = j.at("cert_not_after").get<std::int64_t>();
     common::read_secret_text(settings_.state_dir + "/gateway.key", 16384);  // present and private
     identity_ = std::move(id);
@@ -124,7 +126,8 @@ void MeshLink::save_identity(const Identity& id) const {
   std::string key_hex;
   crypto::append_hex(key_hex, id.beacon_key.data(), id.beacon_key.size());
   std::string text = json{{"gateway_id", id.gateway_id}, {"role", id.role}, {"beacon_key", key_hex},
-                          {"beacon_port", id.beacon_port}, {"cert_not_after", id.cert_not_after}}
+                          {"beacon_port", id.beacon_port}, {"key_relay_port", id.key_relay_port},
+                          {"cert_not_after", id.cert_not_after}}
                          .dump();
   OPENSSL_cleanse(key_hex.data(), key_hex.size());
   try {
@@ -186,6 +189,13 @@ void MeshLink::beacon_soon() {
   }
   wake_.notify_all();
 }
+
+std::uint16_t MeshLink::key_relay_port() const {
+  std::lock_guard lock(mutex_);
+  return identity_ ? identity_->key_relay_port : 0;
+}
+
+std::string MeshLink::controller_host() const { return common::RestEndpoint::from_url(settings_.url).host; }
 
 common::RestAnswer MeshLink::call(const std::string& method, const std::string& target, const std::string& body) const {
   {
@@ -254,6 +264,7 @@ bool MeshLink::register_gateway() {
   if (!bkey || bkey->size() != 32) throw std::runtime_error("registration answer: bad beacon_key");
   id->beacon_key = std::move(*bkey);
   id->beacon_port = a.at("beacon_port").get<std::uint16_t>();
+  id->key_relay_port = a.value("key_relay_port", std::uint16_t{0});
   id->cert_not_after = a.at("cert_not_after").get<std::int64_t>();
   write_public(settings_.state_dir + "/gateway.pem", a.at("certificate").get<std::string>());
   write_public(settings_.state_dir + "/ca.pem", a.at("ca").get<std::string>());

@@ -116,6 +116,10 @@ class MeshLink {
   // (the tunnel manager's jobs). Throws std::runtime_error when not
   // registered yet or the controller cannot be reached.
   common::RestAnswer call(const std::string& method, const std::string& target, const std::string& body = {}) const;
+  // The controller's key relay (for peers behind NAT): its host and port
+  // (0 until registered, or when the controller has none).
+  std::string controller_host() const;
+  std::uint16_t key_relay_port() const;
   // Where the certificate and key live (the tunnel key exchange uses them).
   std::string cert_file() const { return settings_.state_dir + "/gateway.pem"; }
   std::string key_file() const { return settings_.state_dir + "/gateway.key"; }

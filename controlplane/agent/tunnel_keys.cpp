@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "controlplane/common/tls_stream.hpp"
 #include "crypto/key_schedule.hpp"
 #include "routing/forwarding_plan.hpp"
 
@@ -28,82 +29,24 @@ using nlohmann::json;
 
 namespace {
 
-// OpenSSL writes with write(2): a peer that hung up would kill the process
-// with SIGPIPE instead of failing the call. Ignored once, process-wide (the
-// programs using this are daemons, which expect EPIPE).
-void ignore_sigpipe() {
-  static const bool done = [] {
-    std::signal(SIGPIPE, SIG_IGN);
-    return true;
-  }();
-  (void)done;
-}
+using common::SslCtxPtr;
+using common::SslPtr;
+using common::ssl_error;
 
-std::string ssl_error() {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "connection closed";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
+common::TlsFiles files_of(const TlsIdentity& me) { return {me.cert_file, me.key_file, me.ca_file}; }
+SslCtxPtr make_ctx(const TlsIdentity& me, bool server) { return common::make_mtls_ctx(files_of(me), server, "tunnel keys"); }
+std::string read_line(SSL* ssl) { return common::read_line(ssl, "tunnel keys"); }
+void write_line(SSL* ssl, const std::string& text) { common::write_line(ssl, text, "tunnel keys"); }
 
-struct CtxFree {
-  void operator()(SSL_CTX* c) const noexcept { SSL_CTX_free(c); }
-};
-struct SslFree {
-  void operator()(SSL* s) const noexcept { SSL_free(s); }
-};
-using CtxPtr = std::unique_ptr<SSL_CTX, CtxFree>;
-using SslPtr = std::unique_ptr<SSL, SslFree>;
-
-// TLS 1.3 only, our certificate, the mesh CA as the only trust anchor, the
-// peer's certificate required.
-CtxPtr make_ctx(const TlsIdentity& me, bool server) {
-  CtxPtr ctx(SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()));
-  if (!ctx) throw std::runtime_error("tunnel keys: SSL_CTX_new: " + ssl_error());
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION);
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), me.cert_file.c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx.get(), me.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_load_verify_locations(ctx.get(), me.ca_file.c_str(), nullptr) != 1)
-    throw std::runtime_error("tunnel keys: certificate, key or CA (" + me.cert_file + "): " + ssl_error());
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  return ctx;
-}
-
-std::string peer_id(SSL* ssl) {
-  X509* cert = SSL_get0_peer_certificate(ssl);
-  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return {};
-  const X509_NAME* name = X509_get_subject_name(cert);
-  const int at = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-  if (at < 0) return {};
-  const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, at));
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s)));
-}
-
-void set_timeouts(int fd, int ms) {
-  timeval tv{ms / 1000, (ms % 1000) * 1000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-// One line (at most 4 KiB) from the TLS stream.
-std::string read_line(SSL* ssl) {
-  std::string line;
-  char c;
-  while (line.size() < 4096) {
-    const int n = SSL_read(ssl, &c, 1);
-    if (n <= 0) throw std::runtime_error("tunnel keys: reading: " + ssl_error());
-    if (c == '\n') return line;
-    line.push_back(c);
-  }
-  throw std::runtime_error("tunnel keys: line longer than 4 KiB");
-}
-
-void write_line(SSL* ssl, const std::string& text) {
-  const std::string line = text + "\n";
-  if (SSL_write(ssl, line.data(), static_cast<int>(line.size())) != static_cast<int>(line.size()))
-    throw std::runtime_error("tunnel keys: writing: " + ssl_error());
+// An SSL session carried inside another (the key relay's): its reads and
+// writes go through the outer one. The outer SSL stays the caller's.
+SslPtr inner_session(SSL_CTX* ctx, SSL* outer) {
+  SslPtr inner(SSL_new(ctx));
+  BIO* bio = BIO_new(BIO_f_ssl());
+  if (!inner || bio == nullptr) throw std::runtime_error("tunnel keys: out of memory");
+  BIO_set_ssl(bio, outer, BIO_NOCLOSE);
+  SSL_set_bio(inner.get(), bio, bio);  // one BIO both ways: one reference taken
+  return inner;
 }
 
 json request_json(const TunnelRequest& t) {
@@ -133,55 +76,80 @@ void derive(SSL* ssl, TunnelKeys& k) {
 
 }  // namespace
 
-TunnelKeys request_tunnel_keys(const TlsIdentity& me, const std::string& host, std::uint16_t port,
-                               const TunnelRequest& tunnel, int timeout_ms) {
-  if (tunnel.path.size() < 2) throw std::runtime_error("tunnel keys: a path needs ingress and egress");
-  ignore_sigpipe();
-  CtxPtr ctx = make_ctx(me, false);
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || res == nullptr)
-    throw std::runtime_error("tunnel keys: cannot resolve " + host);
-  const int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  set_timeouts(fd, timeout_ms);
-  const bool connected = fd >= 0 && ::connect(fd, res->ai_addr, res->ai_addrlen) == 0;
-  const std::string why = connected ? "" : std::strerror(errno);
-  ::freeaddrinfo(res);
-  if (!connected) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("tunnel keys: cannot connect to " + host + ":" + std::to_string(port) + ": " + why);
-  }
-  SslPtr ssl(SSL_new(ctx.get()));
-  SSL_set_fd(ssl.get(), fd);
-  struct Close {
-    int fd;
-    ~Close() { ::close(fd); }
-  } close_fd{fd};
-  if (SSL_connect(ssl.get()) != 1) throw std::runtime_error("tunnel keys: TLS with " + host + ": " + ssl_error());
+namespace {
+
+// The ingress's side of the exchange on a connected session (direct or
+// through the relay): handshake, the egress checked, request, keys, and
+// the egress's word that its data plane holds them.
+TunnelKeys client_exchange(SSL* ssl, const std::string& where, const TunnelRequest& tunnel) {
+  if (SSL_connect(ssl) != 1) throw std::runtime_error("tunnel keys: TLS with " + where + ": " + ssl_error());
   // The server must be the tunnel's egress, as the mesh CA certified it.
-  const std::string peer = peer_id(ssl.get());
+  const std::string peer = common::peer_common_name(ssl);
   if (peer != tunnel.path.back())
-    throw std::runtime_error("tunnel keys: " + host + " is '" + peer + "', not the egress " + tunnel.path.back());
-  write_line(ssl.get(), request_json(tunnel).dump());
-  const json answer = json::parse(read_line(ssl.get()));
+    throw std::runtime_error("tunnel keys: " + where + " is '" + peer + "', not the egress " + tunnel.path.back());
+  write_line(ssl, request_json(tunnel).dump());
+  const json answer = json::parse(read_line(ssl));
   if (!answer.value("ok", false))
     throw std::runtime_error("tunnel keys: " + peer + " refused: " + answer.value("error", std::string("?")));
   TunnelKeys k;
   k.tunnel = tunnel;
   k.peer = peer;
-  derive(ssl.get(), k);
-  const json installed = json::parse(read_line(ssl.get()));
+  derive(ssl, k);
+  const json installed = json::parse(read_line(ssl));
   if (!installed.value("installed", false))
     throw std::runtime_error("tunnel keys: " + peer + " could not install the tunnel");
-  SSL_shutdown(ssl.get());
+  SSL_shutdown(ssl);
   return k;
+}
+
+struct CloseFd {
+  int fd;
+  ~CloseFd() { ::close(fd); }
+};
+
+// A session with the key relay (meshctld), its certificate checked by the mesh CA.
+SslPtr relay_session(SSL_CTX* ctx, int fd, const std::string& where) {
+  SslPtr outer(SSL_new(ctx));
+  SSL_set_fd(outer.get(), fd);
+  if (SSL_connect(outer.get()) != 1) throw std::runtime_error("tunnel keys: TLS with the relay " + where + ": " + ssl_error());
+  return outer;
+}
+
+}  // namespace
+
+TunnelKeys request_tunnel_keys(const TlsIdentity& me, const std::string& host, std::uint16_t port,
+                               const TunnelRequest& tunnel, int timeout_ms) {
+  if (tunnel.path.size() < 2) throw std::runtime_error("tunnel keys: a path needs ingress and egress");
+  common::ignore_sigpipe();
+  SslCtxPtr ctx = make_ctx(me, false);
+  const int fd = common::connect_tcp(host, port, timeout_ms, "tunnel keys");
+  CloseFd close_fd{fd};
+  SslPtr ssl(SSL_new(ctx.get()));
+  SSL_set_fd(ssl.get(), fd);
+  return client_exchange(ssl.get(), host, tunnel);
+}
+
+TunnelKeys request_tunnel_keys_relayed(const TlsIdentity& me, const std::string& relay_host, std::uint16_t relay_port,
+                                       const TunnelRequest& tunnel, int timeout_ms) {
+  if (tunnel.path.size() < 2) throw std::runtime_error("tunnel keys: a path needs ingress and egress");
+  common::ignore_sigpipe();
+  SslCtxPtr ctx = make_ctx(me, false);
+  const int fd = common::connect_tcp(relay_host, relay_port, timeout_ms, "tunnel keys (relay)");
+  CloseFd close_fd{fd};
+  const std::string where = relay_host + ":" + std::to_string(relay_port);
+  SslPtr outer = relay_session(ctx.get(), fd, where);
+  write_line(outer.get(), json{{"connect", tunnel.path.back()}}.dump());
+  const json answer = json::parse(read_line(outer.get()));
+  if (!answer.value("ok", false))
+    throw std::runtime_error("tunnel keys: the relay " + where + ": " + answer.value("error", std::string("refused")));
+  SslPtr inner = inner_session(ctx.get(), outer.get());
+  return client_exchange(inner.get(), tunnel.path.back() + " through the relay", tunnel);
 }
 
 TunnelKeyServer::TunnelKeyServer(TlsIdentity me, std::string self, const std::string& address, std::uint16_t port,
                                  Check accept)
     : me_(std::move(me)), self_(std::move(self)), accept_(std::move(accept)) {
-  ignore_sigpipe();
+  common::ignore_sigpipe();
   make_ctx(me_, true);  // refuse bad files now, not at the first connection
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
@@ -205,8 +173,61 @@ TunnelKeyServer::TunnelKeyServer(TlsIdentity me, std::string self, const std::st
 
 TunnelKeyServer::~TunnelKeyServer() {
   stop_ = true;
+  installed_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (relay_thread_.joinable()) relay_thread_.join();
   ::close(listen_fd_);
+}
+
+void TunnelKeyServer::park_at(const std::string& host, std::uint16_t port) {
+  if (relay_thread_.joinable()) return;
+  relay_thread_ = std::thread([this, host, port] { park(host, port); });
+}
+
+// Behind a NAT: a connection parked at the key relay, renewed every 40 s,
+// carries the next peer's exchange; then another is parked.
+void TunnelKeyServer::park(const std::string& host, std::uint16_t port) {
+  unsigned backoff_ms = 500;
+  while (!stop_) {
+    try {
+      SslCtxPtr ctx = make_ctx(me_, false);  // we are the relay's client
+      const int fd = common::connect_tcp(host, port, 3000, "tunnel keys (relay)");
+      CloseFd close_fd{fd};
+      SslPtr outer = relay_session(ctx.get(), fd, host + ":" + std::to_string(port));
+      write_line(outer.get(), json{{"wait", true}}.dump());
+      parked_.store(true);
+      backoff_ms = 500;
+      const auto renew = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+      bool incoming = false;
+      while (!stop_ && std::chrono::steady_clock::now() < renew) {
+        if (SSL_pending(outer.get()) > 0) {
+          incoming = true;
+          break;
+        }
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 200) > 0) {
+          incoming = true;
+          break;
+        }
+      }
+      parked_.store(false);
+      if (!incoming) continue;
+      const json from = json::parse(read_line(outer.get()));
+      if (!from.contains("from")) continue;
+      SslCtxPtr server_ctx = make_ctx(me_, true);
+      SslPtr inner = inner_session(server_ctx.get(), outer.get());
+      try {
+        serve_session(inner.get());
+      } catch (const std::exception&) {
+        ++refused_;
+      }
+    } catch (const std::exception&) {
+      parked_.store(false);
+      for (unsigned waited = 0; waited < backoff_ms && !stop_; waited += 100)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      backoff_ms = std::min(10000u, backoff_ms * 2);
+    }
+  }
 }
 
 std::vector<std::unique_ptr<TunnelKeys>> TunnelKeyServer::take() {
@@ -222,7 +243,7 @@ void TunnelKeyServer::serve() {
     if (::poll(&p, 1, 200) <= 0) continue;
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    set_timeouts(fd, 3000);
+    common::set_socket_timeouts(fd, 3000);
     try {
       handle(fd);
     } catch (const std::exception&) {
@@ -233,15 +254,19 @@ void TunnelKeyServer::serve() {
 }
 
 void TunnelKeyServer::handle(int fd) {
-  CtxPtr ctx = make_ctx(me_, true);
+  SslCtxPtr ctx = make_ctx(me_, true);
   SslPtr ssl(SSL_new(ctx.get()));
   SSL_set_fd(ssl.get(), fd);
-  if (SSL_accept(ssl.get()) != 1) throw std::runtime_error("handshake: " + ssl_error());
-  const std::string peer = peer_id(ssl.get());
+  serve_session(ssl.get());
+}
+
+void TunnelKeyServer::serve_session(SSL* ssl) {
+  if (SSL_accept(ssl) != 1) throw std::runtime_error("handshake: " + ssl_error());
+  const std::string peer = common::peer_common_name(ssl);
   TunnelRequest t;
   std::string refusal;
   try {
-    t = request_of(json::parse(read_line(ssl.get())));
+    t = request_of(json::parse(read_line(ssl)));
     if (t.path.back() != self_) refusal = "the path ends at " + t.path.back() + ", not at " + self_;
     else if (t.path.front() != peer) refusal = "the path starts at " + t.path.front() + ", but you are " + peer;
     else refusal = accept_ ? accept_(t, peer) : "";
@@ -249,14 +274,14 @@ void TunnelKeyServer::handle(int fd) {
     refusal = std::string("malformed request: ") + e.what();
   }
   if (!refusal.empty()) {
-    write_line(ssl.get(), json{{"ok", false}, {"error", refusal}}.dump());
+    write_line(ssl, json{{"ok", false}, {"error", refusal}}.dump());
     throw std::runtime_error(refusal);
   }
-  write_line(ssl.get(), json{{"ok", true}}.dump());
+  write_line(ssl, json{{"ok", true}}.dump());
   auto k = std::make_unique<TunnelKeys>();
   k->tunnel = t;
   k->peer = peer;
-  derive(ssl.get(), *k);
+  derive(ssl, *k);
   const std::uint32_t spi = t.forward_spi;
   bool ok = false;
   {
@@ -269,8 +294,8 @@ void TunnelKeyServer::handle(int fd) {
       ok = installed_[spi];
     installed_.erase(spi);
   }
-  write_line(ssl.get(), json{{"installed", ok}}.dump());
-  SSL_shutdown(ssl.get());
+  write_line(ssl, json{{"installed", ok}}.dump());
+  SSL_shutdown(ssl);
   if (!ok) throw std::runtime_error("tunnel " + routing::spi_text(spi) + " not installed in time");
 }
 

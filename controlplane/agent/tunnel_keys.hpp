@@ -29,6 +29,8 @@
 #include <thread>
 #include <vector>
 
+#include <openssl/ssl.h>
+
 #include "crypto/esp.hpp"
 
 namespace meshgw::agent {
@@ -59,6 +61,12 @@ struct TunnelKeys {
 TunnelKeys request_tunnel_keys(const TlsIdentity& me, const std::string& host, std::uint16_t port,
                                const TunnelRequest& tunnel, int timeout_ms = 3000);
 
+// The same through meshctld's key relay, for an egress behind a NAT that
+// parked a connection there (TunnelKeyServer::park_at): the relay joins the
+// two and carries this end-to-end session inside, unable to read it.
+TunnelKeys request_tunnel_keys_relayed(const TlsIdentity& me, const std::string& relay_host, std::uint16_t relay_port,
+                                       const TunnelRequest& tunnel, int timeout_ms = 3000);
+
 // The egress side: a TLS server on address:port (port 0: any) that accepts
 // tunnel requests whose path ends at self and starts at the connecting
 // peer, and which `accept` approves (e.g. the SPIs and path are in the mesh
@@ -79,10 +87,16 @@ class TunnelKeyServer {
   void installed(std::uint32_t forward_spi, bool ok = true);
   unsigned install_timeout_ms = 2000;
   std::uint64_t refused() const noexcept { return refused_.load(); }
+  // Behind a NAT: also take exchanges through the key relay at host:port,
+  // keeping a connection parked there (a thread of its own).
+  void park_at(const std::string& host, std::uint16_t port);
+  bool parked() const noexcept { return parked_.load(); }
 
  private:
   void serve();
   void handle(int fd);
+  void serve_session(SSL* ssl);
+  void park(const std::string& host, std::uint16_t port);
   TlsIdentity me_;
   std::string self_;
   Check accept_;
@@ -95,6 +109,8 @@ class TunnelKeyServer {
   std::map<std::uint32_t, bool> installed_;  // forward SPI -> outcome, until the handler reads it
   std::condition_variable installed_cv_;
   std::thread thread_;
+  std::thread relay_thread_;
+  std::atomic<bool> parked_{false};
 };
 
 }  // namespace meshgw::agent

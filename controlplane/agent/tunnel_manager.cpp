@@ -131,6 +131,7 @@ void TunnelManager::install(const TunnelKeys& keys, bool own, std::uint64_t now_
   }
   t.egress = t.path.back();
   t.id = tunnel_id(t.out_spi);
+  t.settled = std::none_of(tunnels_.begin(), tunnels_.end(), [&](const ReadyTunnel& o) { return o.egress == t.egress; });
   try {
     ops_.install_key(keys.tunnel.forward_spi, keys.forward);
     ops_.install_key(keys.tunnel.reverse_spi, keys.reverse);
@@ -264,6 +265,13 @@ bool TunnelManager::poll(std::uint64_t now_ns, const std::map<std::string, std::
     submit({Job::Kind::setup, std::move(path), ps.next_epoch++, {}});
   }
 
+  for (auto& t : tunnels_) {
+    if (!t.settled && now_ns - t.ready_at_ns >= config_.settle_ns) {
+      t.settled = true;
+      changed = true;  // it may take over now
+    }
+  }
+
   // Retirement: drained predecessors and paths that stayed unwanted.
   for (std::size_t i = tunnels_.size(); i-- > 0;) {
     ReadyTunnel& t = tunnels_[i];
@@ -309,8 +317,7 @@ std::vector<routing::PlanActivePath> TunnelManager::active(
       if (t.own && t.retiring_since_ns == 0 && t.egress == w.egress) add(t);
     for (const ReadyTunnel* t : accepted_to(w.egress)) add(*t);
     if (order.empty()) continue;
-    const auto pick = std::find_if(order.begin(), order.end(), [&](const ReadyTunnel* t) { return usable(t->path); });
-    out.push_back({w.egress, w.traffic_class, (pick == order.end() ? order.front() : *pick)->id});
+    out.push_back({w.egress, w.traffic_class, pick(order, usable)->id});
   }
   // An egress with no planned path right now (the topology is incomplete,
   // e.g. after a controller restart) keeps its tunnels while they linger;
@@ -331,9 +338,22 @@ std::vector<routing::PlanActivePath> TunnelManager::active(
   for (const auto& t : tunnels_) {
     if (t.own || planned.contains(t.egress) || done.contains(t.egress)) continue;
     done.insert(t.egress);
-    out.push_back({t.egress, "default", accepted_to(t.egress).front()->id});
+    out.push_back({t.egress, "default", pick(accepted_to(t.egress), usable)->id});
   }
   return out;
+}
+
+const ReadyTunnel* TunnelManager::pick(const std::vector<const ReadyTunnel*>& order,
+                                       const std::function<bool(const std::vector<std::string>&)>& usable) const {
+  for (const ReadyTunnel* t : order)
+    if (t->settled && usable(t->path)) return t;
+  // A fresh successor not settled yet: its predecessor drains on.
+  for (const ReadyTunnel* t : order)
+    for (const auto& old : tunnels_)
+      if (old.own == t->own && old.path == t->path && old.retiring_since_ns != 0 && usable(old.path)) return &old;
+  for (const ReadyTunnel* t : order)
+    if (usable(t->path)) return t;
+  return order.front();
 }
 
 std::string TunnelManager::check(const TunnelRequest& request, const std::string& peer) const {

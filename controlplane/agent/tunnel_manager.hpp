@@ -64,6 +64,10 @@ struct TunnelManagerConfig {
   std::uint64_t retry_min_ns = 250'000'000ull, retry_max_ns = 30'000'000'000ull;
   std::uint64_t linger_ns = 10'000'000'000ull;
   std::uint64_t drain_ns = 2'000'000'000ull;
+  // A new tunnel to an egress that already has one carries traffic only
+  // after this long: time for the transits on its path to install the relay
+  // entries the controller just gave them (make before break).
+  std::uint64_t settle_ns = 300'000'000ull;
   unsigned check_wait_ms = 2000;  // how long check() waits for the mesh state to name a new tunnel
   unsigned threads = 2;
 };
@@ -78,6 +82,7 @@ struct ReadyTunnel {
   std::uint64_t ready_at_ns = 0;
   std::uint64_t retiring_since_ns = 0;  // replaced by a rekey (0: not)
   std::uint64_t unwanted_since_ns = 0;  // no longer a planned path (0: wanted)
+  bool settled = false;                 // settle_ns passed (or it was the egress's first)
 };
 
 // The paths to egress in class, best first (primary, then backups).
@@ -110,9 +115,10 @@ class TunnelManager {
   const std::vector<ReadyTunnel>& tunnels() const noexcept { return tunnels_; }
   // Per want: the tunnel to use, as an active path. usable(path) says
   // whether every link of a path is up now. Order: the wanted paths in
-  // order, then our other tunnels to the egress, then peers' tunnels to us;
-  // a usable one first, else the first ready one (the knowledge may be
-  // stale); no entry when there is no ready tunnel.
+  // order, then our other tunnels to the egress, then peers' tunnels to us
+  // (newest first); the first settled and usable one, else a rekeyed
+  // predecessor still draining, else the first usable, else the first
+  // ready one (the knowledge may be stale); no entry when there is none.
   std::vector<routing::PlanActivePath> active(
       const std::function<bool(const std::vector<std::string>&)>& usable) const;
 
@@ -152,6 +158,8 @@ class TunnelManager {
     if (ops_.log) ops_.log(line);
   }
   static std::string key(const std::vector<std::string>& path);
+  const ReadyTunnel* pick(const std::vector<const ReadyTunnel*>& order,
+                          const std::function<bool(const std::vector<std::string>&)>& usable) const;
 
   TunnelManagerConfig config_;
   TunnelOps ops_;

@@ -91,6 +91,8 @@ class Controller {
   // The UDP port beacons are received on (the bound one when the
   // configuration asks for port 0); registration answers name it.
   void set_beacon_port(std::uint16_t port) noexcept { beacon_port_.store(port, std::memory_order_relaxed); }
+  void set_key_relay_port(std::uint16_t port) noexcept { key_relay_port_.store(port, std::memory_order_relaxed); }
+  std::uint16_t key_relay_port() const noexcept { return key_relay_port_.load(std::memory_order_relaxed); }
   std::uint16_t beacon_port() const noexcept { return beacon_port_.load(std::memory_order_relaxed); }
   // Datagrams the beacon socket's buffer could not hold (SO_RXQ_OVFL).
   void set_beacon_socket_drops(std::uint64_t n) noexcept { socket_drops_.store(n, std::memory_order_relaxed); }
@@ -119,6 +121,7 @@ class Controller {
   std::array<std::atomic<std::uint64_t>, 6> http_by_class_{};  // 1xx..5xx, index = status / 100
   std::atomic<std::uint64_t> socket_drops_{0};
   std::atomic<std::uint16_t> beacon_port_{0};
+  std::atomic<std::uint16_t> key_relay_port_{0};
 };
 
 }  // namespace meshgw::controller

@@ -42,7 +42,7 @@ ControllerConfig ControllerConfig::from_string(const std::string& text, const st
   ControllerConfig c;
   c.source = source_name;
   const TomlReader root(source_name, top, "");
-  root.only({"controller", "api", "beacons", "gateways", "storage"});
+  root.only({"controller", "api", "beacons", "key_relay", "gateways", "storage"});
   auto section = [&](const char* name) -> std::optional<TomlReader> {
     const toml::table* t = root.table(name);
     if (t == nullptr) return std::nullopt;
@@ -66,6 +66,10 @@ ControllerConfig ControllerConfig::from_string(const std::string& text, const st
     c.beacons = listen_of(*b, "listen", c.beacons);
     c.down_after_ms = static_cast<std::uint64_t>(b->integer("down_after_ms", 100, 3'600'000, 6000));
     c.max_skew_ms = static_cast<std::uint64_t>(b->integer("max_skew_ms", 100, 3'600'000, 30000));
+  }
+  if (const auto k = section("key_relay")) {
+    k->only({"listen"});
+    c.key_relay = listen_of(*k, "listen", {c.api.address, 0});
   }
   if (const auto g = section("gateways")) {
     g->only({"cert_lifetime_s", "ephemeral_remove_after_s"});

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "controlplane/common/toml_reader.hpp"
@@ -26,6 +27,9 @@ struct ControllerConfig {
   bool sync_full = true;           // [storage] synchronous = "full" | "normal"
   Listen api{"127.0.0.1", 8443};   // HTTPS: operator REST + gateway API (mTLS)
   Listen beacons{"127.0.0.1", 8444};  // UDP
+  // TCP: the key relay for gateways behind NAT; default the API's address
+  // and port + 2 (any free port when the API's is 0).
+  std::optional<Listen> key_relay;
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_connections = 2048;
   std::uint32_t requests_per_second = 500;  // per client address, burst of as many

@@ -38,6 +38,7 @@ ApiResponse RestRoutes::register_gateway(Controller& c, const ApiRequest& req, c
               {"ca", r.ca_pem},
               {"beacon_key", key_hex},
               {"beacon_port", c.beacon_port()},
+              {"key_relay_port", c.key_relay_port()},
               {"cert_not_after", r.gateway.cert_not_after}};
   ApiResponse res = json_response(201, out);
   OPENSSL_cleanse(key_hex.data(), key_hex.size());
@@ -55,6 +56,7 @@ ApiResponse RestRoutes::renew(Controller& c, const ApiRequest& req, const Target
   }
   c.changed();
   return json_response(200, {{"gateway_id", r.gateway.id}, {"certificate", r.certificate_pem}, {"ca", r.ca_pem},
+                             {"key_relay_port", c.key_relay_port()},
                              {"cert_not_after", r.gateway.cert_not_after}});
 }
 

@@ -17,6 +17,7 @@
 #include "controlplane/common/secret_file.hpp"
 #include "beacon_receiver.hpp"
 #include "controller.hpp"
+#include "key_relay.hpp"
 #include "http_server.hpp"
 #include "sqlite_storage.hpp"
 
@@ -190,6 +191,13 @@ int run_serve(const std::string& config_path, bool check_only) {
     HttpServer http(controller, config, ca);
     BeaconReceiver beacons(controller, config.beacons.address, config.beacons.port);
     controller.set_beacon_port(beacons.port());
+    const Listen relay_at = config.key_relay.value_or(
+        Listen{config.api.address, static_cast<std::uint16_t>(config.api.port == 0 ? 0 : config.api.port + 2)});
+    KeyRelay relay({ca.server_cert_path(), ca.server_key_path(), ca.ca_cert_path()}, relay_at.address, relay_at.port,
+                   [&controller](const std::string& id, const std::string& serial) {
+                     return controller.client_allowed(id, serial);
+                   });
+    controller.set_key_relay_port(relay.port());
     controller.set_change_listener([&http] { http.notify(); });
     struct sigaction sa {};
     sa.sa_handler = on_stop;
@@ -200,6 +208,7 @@ int run_serve(const std::string& config_path, bool check_only) {
                      config.beacons.address + ":" + std::to_string(beacons.port()) + " state " + config.state_dir +
                      " epoch " + epoch);
     std::cout << "meshctld: ready api_port=" << http.port() << " beacon_port=" << beacons.port() << " epoch=" << epoch
+              << " key_relay_port=" << relay.port()
               << std::endl;
     while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     controller.set_change_listener(nullptr);

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# An edge gateway behind a NAT (a namespace with nftables masquerade, as a
-# home router or a cloud NAT gateway does it) joins the mesh and carries its
-# site's traffic to a public edge, both ways. It declares no address; the
+# Edge gateways behind NATs (namespaces with nftables masquerade, as a home
+# router or a cloud NAT gateway does it) join the mesh and carry their
+# sites' traffic, both ways. A NATed gateway declares no address; the
 # controller publishes where its beacons come from (the NAT's mapping of its
-# ESP port, RFC 3948), it keeps that mapping open with NAT keepalives, sets
-# up its tunnels itself (a peer cannot reach it to agree keys) and its peers
-# answer on their reverse SAs, sent to the mapping.
+# ESP port, RFC 3948); it keeps that mapping open with NAT keepalives, sets
+# up its tunnels to public gateways itself (nobody can reach it to agree
+# keys) and they answer on the reverse SAs, sent to the mapping. Two NATed
+# edges agree keys through meshctld's key relay (end-to-end TLS inside it)
+# and their traffic crosses the core gateway as transit.
 #
-#   ns ul: br0 198.18.0.0/24: meshctld .100, c1 (core) .1, e1 (edge) .4, NAT outside .6
-#   ns nat: out 198.18.0.6 (masquerade) | in 198.18.1.1
-#   ns n1: meshgw wan 198.18.1.2 (router 198.18.1.1), behind_nat
-#   sites: h-e1 192.0.2.10 -- e1;  h-n1 198.51.100.20 -- n1
+#   ns ul: br0 198.18.0.0/24: meshctld .100, c1 (core) .1, e1 (edge) .4, NAT outsides .6 and .7
+#   ns nat1: out 198.18.0.6 (masquerade) | in 198.18.1.1 -- n1: wan 198.18.1.2, behind_nat
+#   ns nat2: out 198.18.0.7 (masquerade) | in 198.18.2.1 -- n2: wan 198.18.2.2, behind_nat
+#   sites: h-e1 192.0.2.10 -- e1;  h-n1 198.51.100.20 -- n1;  h-n2 203.0.113.30 -- n2
 #
 # Everything, the controller's API and beacons included, goes over the
 # underlay (the gateways' kernels reach it through their exception paths).
@@ -30,7 +32,7 @@ source "$root/tests/e2e/netns_lib.sh"
 netns_require
 
 tag="n$$"
-nss=("$tag-ul" "$tag-ctl" "$tag-nat" "$tag-c1" "$tag-e1" "$tag-n1" "$tag-he1" "$tag-hn1")
+nss=("$tag-ul" "$tag-ctl" "$tag-nat1" "$tag-nat2" "$tag-c1" "$tag-e1" "$tag-n1" "$tag-n2" "$tag-he1" "$tag-hn1" "$tag-hn2")
 dir="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -58,25 +60,30 @@ ip -n "$tag-ul" link set br0 up
 veth eth0 "$tag-ctl" to-ctl "$tag-ul"
 ip -n "$tag-ul" link set to-ctl master br0
 ip -n "$tag-ctl" addr add 198.18.0.100/24 dev eth0
-# The NAT: its outside on the underlay, masquerading what comes from inside.
-veth out "$tag-nat" to-nat "$tag-ul"
-ip -n "$tag-ul" link set to-nat master br0
-veth in "$tag-nat" wan "$tag-n1"
-ip -n "$tag-nat" addr add 198.18.0.6/24 dev out
-ip -n "$tag-nat" addr add 198.18.1.1/24 dev in
-in_ns nat sysctl -qw net.ipv4.ip_forward=1
-in_ns nat nft -f - <<'EOT'
+# A NAT: its outside on the underlay, masquerading what comes from inside.
+nat() {  # name, outside address, inside /24 prefix (a.b.c), gateway behind it
+  veth out "$tag-$1" "to-$1" "$tag-ul"
+  ip -n "$tag-ul" link set "to-$1" master br0
+  veth in "$tag-$1" wan "$tag-$4"
+  ip -n "$tag-$1" addr add "$2/24" dev out
+  ip -n "$tag-$1" addr add "$3.1/24" dev in
+  in_ns "$1" sysctl -qw net.ipv4.ip_forward=1
+  in_ns "$1" nft -f - <<'EOT'
 table ip nat {
   chain postrouting { type nat hook postrouting priority 100; oifname "out" masquerade; }
 }
 EOT
+}
+nat nat1 198.18.0.6 198.18.1 n1
+nat nat2 198.18.0.7 198.18.2 n2
 for g in c1 e1; do
   veth wan "$tag-$g" "to-$g" "$tag-ul"
   ip -n "$tag-ul" link set "to-$g" master br0
 done
 veth lan "$tag-e1" eth0 "$tag-he1"
 veth lan "$tag-n1" eth0 "$tag-hn1"
-for g in c1 e1 n1; do
+veth lan "$tag-n2" eth0 "$tag-hn2"
+for g in c1 e1 n1 n2; do
   in_ns "$g" nft add table netdev meshgw
   for dev in wan lan; do
     ip -n "$tag-$g" link show "$dev" >/dev/null 2>&1 || continue
@@ -87,6 +94,9 @@ ip -n "$tag-he1" addr add 192.0.2.10/24 dev eth0
 ip -n "$tag-he1" route add 198.51.100.0/24 via 192.0.2.1
 ip -n "$tag-hn1" addr add 198.51.100.20/24 dev eth0
 ip -n "$tag-hn1" route add 192.0.2.0/24 via 198.51.100.1
+ip -n "$tag-hn1" route add 203.0.113.0/24 via 198.51.100.1
+ip -n "$tag-hn2" addr add 203.0.113.30/24 dev eth0
+ip -n "$tag-hn2" route add 198.51.100.0/24 via 203.0.113.1
 
 in_ns ctl "$meshctld" init --state-dir "$dir/ctl" --server-ip 198.18.0.100 --token-file "$dir/admin.token" \
   > "$dir/init.log" 2>&1 || fail "meshctld init"
@@ -155,25 +165,28 @@ EOT
 gateway c1 core 198.18.0.1/24 01 "" "" ""
 gateway e1 edge 198.18.0.4/24 04 192.0.2.1/24 "" ""
 gateway n1 edge 198.18.1.2/24 09 198.51.100.1/24 $'behind_nat = true\nnat_keepalive_ms = 1000' 'router = "198.18.1.1"'
-for g in c1 e1 n1; do
+gateway n2 edge 198.18.2.2/24 0a 203.0.113.1/24 $'behind_nat = true\nnat_keepalive_ms = 1000' 'router = "198.18.2.1"'
+for g in c1 e1 n1 n2; do
   bg "$g" "$meshgw" --config "$dir/$g.toml" > "$dir/$g.log" 2>&1 &
   pids+=($!)
 done
-for g in c1 e1 n1; do
+for g in c1 e1 n1 n2; do
   for _ in $(seq 100); do grep -q '^meshgw: ready' "$dir/$g.log" && break; sleep 0.1; done
   grep -q '^meshgw: ready' "$dir/$g.log" || fail "gateway $g did not start"
 done
-# n1's kernel (registration, key exchange) leaves through its exception
-# path to its router, like any host behind a NAT.
+# The NATed gateways' kernels (registration, key exchange) leave through
+# their exception paths to their routers, like any host behind a NAT.
 in_ns n1 ip route add default via 198.18.1.1 dev mgw0 || fail "no default route for n1's kernel"
+in_ns n2 ip route add default via 198.18.2.1 dev mgw0 || fail "no default route for n2's kernel"
 
 for _ in $(seq 150); do
-  [[ -f "$dir/n1-state/identity.json" && -f "$dir/e1-state/identity.json" && -f "$dir/c1-state/identity.json" ]] && break
+  [[ -f "$dir/n1-state/identity.json" && -f "$dir/n2-state/identity.json" && -f "$dir/e1-state/identity.json" &&
+     -f "$dir/c1-state/identity.json" ]] && break
   sleep 0.1
 done
 [[ -f "$dir/n1-state/identity.json" ]] || fail "n1 did not register through its NAT"
 id_of() { $py -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway_id"])' "$dir/$1-state/identity.json"; }
-id_n1="$(id_of n1)" id_e1="$(id_of e1)"
+id_n1="$(id_of n1)" id_n2="$(id_of n2)" id_e1="$(id_of e1)"
 # The controller publishes n1 where its beacons come from: the NAT's mapping.
 for _ in $(seq 100); do
   addr="$(ctl gateways show --id "$id_n1" -o json 2>/dev/null | $py -c 'import json,sys; g=json.load(sys.stdin); print(",".join(g.get("addresses", [])), g.get("behind_nat"))' 2>/dev/null || true)"
@@ -191,35 +204,39 @@ for t in json.load(sys.stdin)["tunnels"]:
     if t["active"] and t["egress"] == sys.argv[1]:
         print(">".join(t["path"]) + (" (own)" if t["own"] else " (a peer tunnel, reversed)")); break' "$2" 2>/dev/null || true
 }
-for _ in $(seq 200); do
-  [[ -n "$(active_to n1 "$id_e1")" && -n "$(active_to e1 "$id_n1")" ]] && break
+for _ in $(seq 300); do
+  [[ -n "$(active_to n1 "$id_e1")" && -n "$(active_to e1 "$id_n1")" && -n "$(active_to n1 "$id_n2")" &&
+     -n "$(active_to n2 "$id_n1")" ]] && break
   sleep 0.1
 done
 [[ -n "$(active_to n1 "$id_e1")" ]] || fail "n1 has no tunnel to e1"
 [[ -n "$(active_to e1 "$id_n1")" ]] || fail "e1 has no way back to n1"
+[[ -n "$(active_to n1 "$id_n2")" && -n "$(active_to n2 "$id_n1")" ]] || fail "the NATed edges have no tunnel between them"
 echo "n1 -> e1: $(active_to n1 "$id_e1"); e1 -> n1: $(active_to e1 "$id_n1")"
+echo "n1 <-> n2 (both behind NAT): $(active_to n1 "$id_n2"); $(active_to n2 "$id_n1")"
+grep -q "key relay\|through the controller's relay" "$dir/n2.log" || fail "n2 does not wait at the key relay"
 
 bg ul tshark -q -i br0 -w "$dir/underlay.pcap" -f "udp port 4500" 2>"$dir/tshark.log" &
 tshark_pid=$!
 pids+=($tshark_pid)
 for _ in $(seq 50); do grep -q "Capturing on" "$dir/tshark.log" && break; sleep 0.1; done
-for pair in "hn1 192.0.2.10" "he1 198.51.100.20"; do
+for pair in "hn1 192.0.2.10" "he1 198.51.100.20" "hn1 203.0.113.30" "hn2 198.51.100.20"; do
   read -r h to <<< "$pair"
   in_ns "$h" ping -c 1 -W 3 "$to" >/dev/null 2>&1 || true
   in_ns "$h" ping -c 10 -i 0.05 -W 2 "$to" > "$dir/ping-$h.txt" 2>&1 || true
   grep -q " 0% packet loss" "$dir/ping-$h.txt" || fail "ping from $h to $to: $(tail -2 "$dir/ping-$h.txt")"
 done
-echo "ping both ways between the NATed site and the public one: no loss"
+echo "ping both ways between the NATed site and the public one, and between the two NATed sites: no loss"
 # UDP both ways, paced.
-for pair in "hn1 he1 192.0.2.10" "he1 hn1 198.51.100.20"; do
+for pair in "hn1 he1 192.0.2.10" "he1 hn1 198.51.100.20" "hn1 hn2 203.0.113.30" "hn2 hn1 198.51.100.20"; do
   read -r from to addr <<< "$pair"
-  bg "$to" $py "$stream" recv --port 6000 --duration 4 > "$dir/udp-$from.json" 2>/dev/null &
+  bg "$to" $py "$stream" recv --port 6000 --duration 4 > "$dir/udp-$from-$to.json" 2>/dev/null &
   r=$!
   sleep 0.3
   in_ns "$from" $py "$stream" send --to "$addr" --port 6000 --rate 500 --duration 2 > /dev/null
   wait "$r" || true
-  lost="$($py -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["lost"] + 1000 - d["received"])' "$dir/udp-$from.json")"
-  echo "UDP $from -> $to: $(cat "$dir/udp-$from.json")"
+  lost="$($py -c 'import json,sys; d=json.load(open(sys.argv[1])); print(1000 - d["received"])' "$dir/udp-$from-$to.json")"
+  echo "UDP $from -> $to: $(cat "$dir/udp-$from-$to.json")"
   [[ "$lost" == 0 ]] || fail "UDP $from -> $to lost $lost of 1000"
 done
 sleep 0.3
@@ -227,9 +244,13 @@ kill -INT "$tshark_pid"; wait "$tshark_pid" 2>/dev/null || true
 in_ns ul tshark -r "$dir/underlay.pcap" -Y esp -T fields -e ip.src -e ip.dst -e udp.srcport -e udp.dstport 2>/dev/null |
   sort | uniq -c > "$dir/esp.txt" || true
 cat "$dir/esp.txt"
-grep -q "198.18.0.6	198.18.0.4" "$dir/esp.txt" || fail "no ESP from the NAT to e1 on the underlay"
-grep -q "198.18.0.4	198.18.0.6" "$dir/esp.txt" || fail "no ESP from e1 to the NAT's mapping on the underlay"
-grep -q "198.18.1.2" "$dir/esp.txt" && fail "n1's private address leaked onto the underlay"
+# Peers (e1 directly, or c1 relaying) send to each NAT's mapping, and only
+# the NATs' outside addresses appear: never a private one.
+for n in 198.18.0.6 198.18.0.7; do
+  grep -q "	$n	4500	4500" "$dir/esp.txt" || fail "no ESP to the NAT mapping $n:4500 on the underlay"
+  grep -q " $n	" "$dir/esp.txt" || fail "no ESP from the NAT $n on the underlay"
+done
+grep -q "198.18.[12]\." "$dir/esp.txt" && fail "a private address behind a NAT leaked onto the underlay"
 keepalives="$(in_ns e1 curl -sf "http://127.0.0.1:$(stats_port e1)/v1/stats" | $py -c 'import json,sys; print(json.load(sys.stdin)["drops"]["nat_keepalive"])')"
 (( keepalives > 0 )) || fail "e1 saw no NAT keepalives from n1"
-echo "PASS: an edge behind a NAT joined, was published at its NAT's mapping, kept it open ($keepalives keepalives at e1) and carried ping and UDP both ways"
+echo "PASS: edges behind NATs joined, were published at their NATs' mappings, kept them open ($keepalives keepalives at e1), carried ping and UDP both ways to a public edge and, keyed through the relay, to each other"

@@ -337,8 +337,10 @@ for s in allocs:
         print(f"SPI {s['spi']:#010x}: {a1} -> {at} and relayed {at} -> {a2} (relay entry at {tr})")
 assert ok >= 1, f"no SPI of {e1} > {tr} > {e2} seen on both links: {sorted(seen)}"
 PY
-in_ns ul tshark -r "$dir/underlay.pcap" -Y "esp && ip.src == ${wan[e1]}" -c 1 -V > "$dir/esp-decoded.txt" 2>/dev/null || true
-grep -q "Encapsulating Security Payload" "$dir/esp-decoded.txt" || fail "tshark does not decode standard ESP"
+# tshark's ESP dissector reads every packet from e1 as standard ESP: SPI and sequence number.
+in_ns ul tshark -r "$dir/underlay.pcap" -Y "esp && ip.src == ${wan[e1]}" -T fields -e esp.spi -e esp.sequence \
+  > "$dir/esp-decoded.txt" 2>/dev/null || true
+[[ "$(awk 'NF == 2' "$dir/esp-decoded.txt" | wc -l)" -gt 100 ]] || fail "tshark does not decode e1's packets as standard ESP"
 
 # 6. Failover: cut e1's first hop; a steady 1 kHz stream measures the gap.
 bg he2 $py "$stream" recv --port 6001 > "$dir/failover.json" 2>/dev/null &

@@ -317,6 +317,7 @@ def test_every_drop_reason_is_counted_by_name(meshgw, tmp_path, keys):
         "bad_ipv4_header": Ether(src=h.HOST_MAC, dst=h.LAN_MAC, type=0x0800) / Raw(bytes(bad_sum)),
         "bad_ipv6_header": Ether(src=h.HOST_MAC, dst=h.LAN_MAC, type=0x86DD) / Raw(bytes(short_v6)),
         "ttl_expired": lan(IP(src="192.0.2.10", dst="198.51.100.20", ttl=1) / UDP()),
+        "site_multicast": lan(IP(src="192.0.2.10", dst="224.0.0.22", ttl=1) / Raw(b"igmp")),
         "policy_denied": lan(good / TCP(dport=23)),
         "no_route": lan(IP(src="192.0.2.10", dst="203.0.113.5") / UDP()),
         "no_tunnel": lan(IP(src="192.0.2.10", dst="203.0.113.200") / UDP()),

@@ -3,12 +3,17 @@
 // from a test mesh CA: both ends derive the same two SAs' keys, distinct per
 // SPI; a server that is not the path's egress, a path that does not start at
 // the client, a request the egress's check refuses, a certificate from
-// another CA and a malformed request all give no keys.
+// another CA and a malformed request all give no keys. Through meshctld's
+// key relay (an egress behind a NAT parks a connection there): the same
+// keys at both ends, and an egress that is not waiting, or a revoked
+// client, gets none.
 #include "controlplane/agent/tunnel_keys.hpp"
+#include "controlplane/controller/key_relay.hpp"
 
 #include <gtest/gtest.h>
 
 #include <future>
+#include <set>
 
 #include <chrono>
 #include <cstring>
@@ -144,6 +149,43 @@ TEST(TunnelKeys, RefusalsGiveNoKeys) {
   EXPECT_TRUE(server.take().empty());
   EXPECT_GE(server.refused(), 4u);
   EXPECT_THROW(request_tunnel_keys(me, "127.0.0.1", 1, {0x1001, 0x2001, {"gw-1", "gw-2"}, 1}, 500), std::runtime_error);
+}
+
+TEST(TunnelKeys, ThroughTheKeyRelay) {
+  Mesh m;
+  const TlsIdentity relay_id = m.gateway("meshctld");
+  std::set<std::string> revoked = {"gw-6"};
+  controller::KeyRelay relay({relay_id.cert_file, relay_id.key_file, relay_id.ca_file}, "127.0.0.1", 0,
+                             [&](const std::string& id, const std::string&) { return !revoked.contains(id); });
+  TunnelKeyServer server(m.gateway("gw-2"), "gw-2", "127.0.0.1", 0, nullptr);
+  // Not parked yet: the relay says so.
+  const TunnelRequest t{0x1001, 0x2001, {"gw-1", "gw-3", "gw-2"}, 0};
+  try {
+    request_tunnel_keys_relayed(m.gateway("gw-1"), "127.0.0.1", relay.port(), t);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not waiting"), std::string::npos) << e.what();
+  }
+  server.park_at("127.0.0.1", relay.port());
+  for (int i = 0; i < 200 && !server.parked(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(server.parked());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the relay has read the wait line
+  auto pending = std::async(std::launch::async,
+                            [&] { return request_tunnel_keys_relayed(m.gateway("gw-1"), "127.0.0.1", relay.port(), t); });
+  auto agreed = wait_take(server);
+  ASSERT_EQ(agreed.size(), 1u);
+  server.installed(0x1001);
+  const TunnelKeys client = pending.get();
+  EXPECT_EQ(client.peer, "gw-2");
+  EXPECT_EQ(agreed[0]->peer, "gw-1");
+  EXPECT_TRUE(same(client.forward, agreed[0]->forward));
+  EXPECT_TRUE(same(client.reverse, agreed[0]->reverse));
+  EXPECT_EQ(relay.spliced(), 1u);
+  // The server parks again for the next one; a revoked client is refused.
+  for (int i = 0; i < 200 && !server.parked(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_THROW(request_tunnel_keys_relayed(m.gateway("gw-6"), "127.0.0.1", relay.port(), {0x1003, 0x2003, {"gw-6", "gw-2"}, 0}),
+               std::runtime_error);
+  EXPECT_EQ(relay.spliced(), 1u);
 }
 
 }  // namespace

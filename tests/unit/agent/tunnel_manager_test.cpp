@@ -191,8 +191,14 @@ TEST(TunnelManager, RekeyByTimeIsMakeBeforeBreak) {
   settle(m, 101 * kSecond);
   ASSERT_EQ(m.tunnels().size(), 2u);  // the old one drains
   const ReadyTunnel* next = find(m, kDirect);
+  ASSERT_TRUE(next);
   EXPECT_NE(next->out_spi, first.out_spi);
   EXPECT_EQ(next->epoch, first.epoch + 1);
+  // The successor settles first (the transits install its relays), the
+  // predecessor carries the traffic meanwhile.
+  EXPECT_EQ(m.active(all)[0].tunnel, first.id);
+  EXPECT_TRUE(m.poll(101 * kSecond + 300'000'000));
+  next = find(m, kDirect);
   EXPECT_EQ(m.active(all)[0].tunnel, next->id);
   EXPECT_EQ(m.rekeys(), 1u);
   EXPECT_TRUE(fake.keys.contains(first.in_spi));  // packets in flight still decrypt

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "key_relay.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "controlplane/common/log.hpp"
+
+namespace meshgw::controller {
+
+using nlohmann::json;
+
+namespace {
+constexpr std::size_t kParkedPerGateway = 4;
+constexpr int kMaxConnections = 64;
+constexpr auto kParkFor = std::chrono::seconds(60);  // gateways re-park every 45 s
+constexpr int kSpliceIdleMs = 10000;
+}  // namespace
+
+struct KeyRelay::Conn {
+  common::SslPtr ssl;
+  int fd = -1;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool taken = false, done = false;
+};
+
+KeyRelay::KeyRelay(common::TlsFiles server, const std::string& address, std::uint16_t port, Allowed allowed)
+    : files_(std::move(server)), allowed_(std::move(allowed)) {
+  common::ignore_sigpipe();
+  ctx_ = common::make_mtls_ctx(files_, true, "key relay");
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1)
+    throw std::runtime_error("[key_relay] listen: '" + address + "' is not an IPv4 address");
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  if (listen_fd_ >= 0) ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      ::listen(listen_fd_, 64) != 0) {
+    const std::string why = std::strerror(errno);
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    throw std::runtime_error("[key_relay] listen " + address + ":" + std::to_string(port) + ": " + why);
+  }
+  socklen_t len = sizeof sa;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&sa), &len);
+  port_ = ntohs(sa.sin_port);
+  thread_ = std::thread([this] { accept_loop(); });
+}
+
+KeyRelay::~KeyRelay() {
+  stop_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, list] : parked_)
+      for (auto& c : list) c->cv.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  // Connection threads are detached; each ends within its timeouts.
+  for (int i = 0; i < 100 && active_.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::close(listen_fd_);
+}
+
+void KeyRelay::accept_loop() {
+  while (!stop_) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) continue;
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    if (active_.load() >= kMaxConnections) {
+      ::close(fd);
+      ++refused_;
+      continue;
+    }
+    ++active_;
+    std::thread([this, fd] {
+      try {
+        serve(fd);
+      } catch (const std::exception&) {
+        ++refused_;  // a bad or vanished peer costs its own connection only
+      }
+      --active_;
+    }).detach();
+  }
+}
+
+void KeyRelay::serve(int fd) {
+  auto conn = std::make_shared<Conn>();
+  conn->fd = fd;
+  conn->ssl.reset(SSL_new(ctx_.get()));
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close_fd{fd};
+  common::set_socket_timeouts(fd, 5000);
+  SSL_set_fd(conn->ssl.get(), fd);
+  if (SSL_accept(conn->ssl.get()) != 1) throw std::runtime_error("handshake: " + common::ssl_error());
+  const std::string me = common::peer_common_name(conn->ssl.get());
+  if (me.empty() || !allowed_(me, common::peer_serial(conn->ssl.get()))) {
+    ++refused_;
+    return;
+  }
+  const json hello = json::parse(common::read_line(conn->ssl.get(), "key relay"));
+  if (hello.value("wait", false)) {
+    {
+      std::lock_guard lock(mutex_);
+      auto& list = parked_[me];
+      list.push_back(conn);
+      if (list.size() > kParkedPerGateway) list.pop_front();
+    }
+    std::unique_lock lock(conn->mutex);
+    conn->cv.wait_for(lock, kParkFor, [&] { return conn->taken || stop_.load(); });
+    if (conn->taken) conn->cv.wait(lock, [&] { return conn->done; });  // the ingress's thread splices
+    lock.unlock();
+    std::lock_guard g(mutex_);
+    auto& list = parked_[me];
+    for (auto it = list.begin(); it != list.end(); ++it)
+      if (*it == conn) {
+        list.erase(it);
+        break;
+      }
+    return;
+  }
+  const std::string egress = hello.value("connect", "");
+  if (egress.empty() || egress == me) {
+    common::write_line(conn->ssl.get(), json{{"ok", false}, {"error", "name the egress: {\"connect\": ID}"}}.dump(),
+                       "key relay");
+    return;
+  }
+  // Newest parked connection first; a dead one fails its write and the next is tried.
+  for (;;) {
+    std::shared_ptr<Conn> peer;
+    {
+      std::lock_guard lock(mutex_);
+      auto& list = parked_[egress];
+      if (list.empty()) break;
+      peer = list.back();
+      list.pop_back();
+    }
+    {
+      std::lock_guard lock(peer->mutex);
+      peer->taken = true;
+    }
+    bool live = true;
+    try {
+      common::write_line(peer->ssl.get(), json{{"from", me}}.dump(), "key relay");
+    } catch (const std::exception&) {
+      live = false;
+    }
+    if (live) {
+      common::write_line(conn->ssl.get(), json{{"ok", true}}.dump(), "key relay");
+      spliced_ += 1;
+      common::splice(conn->ssl.get(), peer->ssl.get(), kSpliceIdleMs);
+    }
+    {
+      std::lock_guard lock(peer->mutex);
+      peer->done = true;
+    }
+    peer->cv.notify_all();
+    if (live) return;
+  }
+  common::write_line(conn->ssl.get(), json{{"ok", false}, {"error", egress + " is not waiting at the relay"}}.dump(),
+                     "key relay");
+}
+
+}  // namespace meshgw::controller
