@@ -9,6 +9,7 @@
 #include "crypto/bytes.hpp"
 #include "dataplane/runtime.hpp"
 #include "log.hpp"
+#include "mesh_metrics.hpp"
 #include "plan_builder.hpp"
 
 namespace meshgw::agent {
@@ -474,6 +475,7 @@ void MeshAgent::fill(StatsReport& report, std::uint64_t now_ns) const {
     }
   }
   report.peers = json{{"peers", peers}, {"tunnels", tunnels}}.dump();
+  report.metrics += mesh_metrics_text(*prober_, tunnels_.get(), planner_.get(), active_);
   if (!planner_) return;
   json routes = json::array();
   for (const auto& [key, sel] : planner_->routes()) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "gateway_command.hpp"
 
+#include "routing/forwarding_plan.hpp"
+
 #include <sys/stat.h>
 #include <toml++/toml.h>
 
@@ -104,12 +106,31 @@ int gateway_api(std::vector<std::string> args) {
 }
 
 int gateway_admin(std::vector<std::string> args) {
-  const std::string verb = verb_in(args, "gateway", "paths", {"paths", "stats"});
+  const std::string verb = verb_in(args, "gateway", "paths", {"paths", "peers", "stats"});
   const Args a(args, {"stats", "output"}, {});
   const bool as_json = a.opt_str("output").value_or("table") == "json";
-  const json j = gateway_get(a, verb == "paths" ? "/v1/paths" : "/v1/stats");
+  const json j = gateway_get(a, verb == "paths" ? "/v1/paths" : verb == "peers" ? "/v1/peers" : "/v1/stats");
   if (as_json || verb == "stats") {
     std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  if (verb == "peers") {
+    std::vector<std::vector<std::string>> peers;
+    for (const auto& p : j["peers"])
+      peers.push_back({text_of(p["gateway"]), text_of(p["address"]), p["up"].get<bool>() ? "up" : "down",
+                       fixed(p["rtt_us"].get<double>() / 1000, 3), fixed(p["jitter_us"].get<double>() / 1000, 3),
+                       fixed(p["loss"].get<double>() * 100, 1), std::to_string(p["sent"].get<std::uint64_t>())});
+    print_table({"PEER", "ADDRESS", "STATE", "RTT_MS", "JITTER_MS", "LOSS_%", "PROBES"}, peers);
+    std::cout << "\n";
+    std::vector<std::vector<std::string>> tunnels;
+    for (const auto& t : j["tunnels"])
+      tunnels.push_back({text_of(t["id"]), text_of(t["egress"]), joined(t["path"], " > "),
+                         routing::spi_text(t["out_spi"].get<std::uint32_t>()) + "/" +
+                             routing::spi_text(t["in_spi"].get<std::uint32_t>()),
+                         std::to_string(t["epoch"].get<std::uint32_t>()), t["own"].get<bool>() ? "ours" : "peer's",
+                         t["active"].get<bool>() ? "active" : (t["retiring"].get<bool>() ? "draining" : "standby"),
+                         t["usable"].get<bool>() ? "yes" : "no"});
+    print_table({"TUNNEL", "EGRESS", "PATH", "SPI_OUT/IN", "EPOCH", "SET_UP_BY", "STATE", "USABLE"}, tunnels);
     return 0;
   }
   std::vector<std::vector<std::string>> rows;

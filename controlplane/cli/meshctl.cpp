@@ -25,7 +25,7 @@ against a running meshctld (meshctl help-rest for all verbs and options):
   metrics, openapi, register, gw
 
 against a gateway's admin endpoint (meshgw [stats] listen):
-  gateway paths|stats, explain --to EGRESS
+  gateway paths|peers|stats, explain --to EGRESS
 
   help                         this text
 

@@ -38,7 +38,7 @@ resources and verbs:
   register --join-token T --key FILE --cert-out FILE [--role R]
                                   register a gateway (key: a PEM P-256 key;
                                   created 0600 if missing); prints its ID
-  gateway paths|stats --stats http://HOST:PORT   a gateway's own admin endpoint
+  gateway paths|peers|stats --stats http://HOST:PORT   a gateway's own admin endpoint
                                   (meshgw [stats] listen): its paths per egress and
                                   class (primary, backups, costs), its counters
   explain --stats http://HOST:PORT --to EGRESS [--class C]

@@ -241,6 +241,13 @@ transit_of() {  # sets transit_id and transit from a path "a>b>c"
   [[ "${role[$transit]}" != edge ]] || fail "an edge ($transit) transits without the policy allowing it"
 }
 transit_of "$path_e1_e2"
+in_ns e1 "$meshctl" gateway peers --stats "http://127.0.0.1:$(stats_port e1)" > "$dir/peers.txt" || fail "meshctl gateway peers"
+grep -q "${path_e1_e2//>/ > } .* active " "$dir/peers.txt" || { cat "$dir/peers.txt"; fail "gateway peers does not show the active tunnel"; }
+admin e1 /metrics > "$dir/metrics.txt" || fail "no /metrics"
+for m in "meshgw_peer_rtt_seconds{peer=\"${id[c1]}\"}" "meshgw_peer_up{peer=\"${id[c2]}\"} 1" 'meshgw_path_cost{' \
+         "meshgw_tunnel_active{.*path=\"$path_e1_e2\".*} 1" 'meshgw_tunnel_setups_total'; do
+  grep -q "$m" "$dir/metrics.txt" || fail "/metrics lacks $m"
+done
 
 # 3. The underlay capture, then traffic in both directions between all sites.
 bg ul tshark -q -B 64 -i br0 -w "$dir/underlay.pcap" -f "udp port 4500" 2>"$dir/tshark.log" &
