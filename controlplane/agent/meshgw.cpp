@@ -76,18 +76,52 @@ CONFIGURATION
                                         through the data plane; a peer whose
                                         probes are lost that many times in a
                                         row is down and paths are replanned
-                 meshgw forwards on its static plan meanwhile; registration,
-                 beacons and the state stream retry with backoff while the
-                 controller is away. In a mesh the stats listener also serves
-                 GET /v1/paths and GET /v1/explain?to=EGRESS&class=C
-                 (meshctl gateway paths, meshctl explain); transits install
-                 the relay entries the controller allocates through them
+                 key_port = 4501        TCP port of the end-to-end key
+                                        exchange (mTLS 1.3 between a tunnel's
+                                        ends, TLS exporter), the same on every
+                                        gateway, at its WAN address (needs
+                                        exception_iface)
+                 tunnel_mtu = 1400, backups = 1   backup tunnels set up ahead
+                                        per egress, so failover is a swap
+                 rekey_after_s = 3600, rekey_after_bytes = 0 (0: by time)
+                                        make before break: the new SAs carry
+                                        traffic once the egress and the
+                                        transits hold them; the old drain
+                 predict = true         link loads from the mesh state are
+                                        forecast (routing/predict, chosen by
+                                        backtest) and the forecast enters
+                                        the link cost; false: the load now
+                 forecast_interval_ms = 1000, forecast_horizon = 5 (samples),
+                 forecast_season = 0 (samples per season, 0: none)
+                 behind_nat = false     true on a gateway behind a NAT: its
+                                        beacons (from the WAN address's port
+                                        4500) tell the controller its NAT's
+                                        mapping; it sends NAT keepalives
+                                        every nat_keepalive_ms = 10000 to
+                                        every peer, sets up its tunnels
+                                        itself and takes the ones of other
+                                        NATed gateways through meshctld's
+                                        key relay
+                 Tunnels go to every gateway with sites, along the planned
+                 primary and backups; routes to their sites and the mesh
+                 policy (ACL, classes; enforced at ingress and egress) come
+                 with them. meshgw forwards on its static plan meanwhile;
+                 registration, beacons and the state stream retry with
+                 backoff while the controller is away, and known tunnels go
+                 on carrying traffic. In a mesh the stats listener also
+                 serves GET /v1/peers (probes and tunnels), GET /v1/paths
+                 and GET /v1/explain?to=EGRESS&class=C (meshctl gateway
+                 peers|paths, meshctl explain); transits install the relay
+                 entries the controller allocates through them
     [[port]]     name, role = "lan" | "wan" (exactly one wan, at most one lan),
                  device = a DPDK device string: net_pcap0,rx_pcap=IN,tx_pcap=OUT
                  | net_tap0,iface=NAME | net_af_packet0,iface=NAME | net_memif0,...
                  | net_ring0 | net_null0 | a PCI address (0000:03:00.0),
                  address = "198.18.0.1/24", address6 = "fd00::1/64" (optional),
                  mac = "02:00:00:00:00:01" (optional), rx/tx_descriptors,
+                 router = "198.18.1.1" (optional): next hop for IPv4
+                 destinations outside the port's subnet (a cloud or home
+                 router),
                  exception_iface = "mgw0" (wan only): a kernel TAP with the
                  port's address; frames for the gateway the fast path does
                  not answer (TCP, other UDP, ICMP errors) go to the kernel,

@@ -68,6 +68,12 @@ CONFIGURATION
     [beacons]     listen = "127.0.0.1:8444"   UDP
                   down_after_ms = 6000   no beacon for this long: down
                   max_skew_ms = 30000    older or newer beacons are stale
+                  a beacon that declares no address (its gateway is behind
+                  a NAT) makes its source the gateway's address
+    [key_relay]   listen = API address, API port + 2   TCP, TLS 1.3: a
+                  gateway behind a NAT parks a connection here and peers
+                  reach its key exchange through it; the gateways' own
+                  end-to-end TLS runs inside, so the relay never sees keys
     [gateways]    cert_lifetime_s = 86400, ephemeral_remove_after_s = 600
     [storage]     synchronous = "full"   or "normal" (faster; still loses
                                          nothing on a crash of meshctld,

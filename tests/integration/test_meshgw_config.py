@@ -48,6 +48,14 @@ def edit(**changes):
 
 DELETE = object()
 
+
+def with_controller(**keys):
+    """A [controller] section (a mesh to join) with these keys on top."""
+    def apply(cfg):
+        cfg["controller"] = {"url": "https://127.0.0.1:8443", "ca_file": "ca.pem", "state_dir": "state", **keys}
+        return cfg
+    return apply
+
 CASES = [
     ("unknown top-level key", edit(gatewya={"id": "x"}), "gatewya", "unknown key"),
     ("unknown port key", edit(**{"port.0.speed": 10}), "[[port]] #1 speed = 10: unknown key"),
@@ -91,6 +99,18 @@ CASES = [
     ("exception path on the lan", edit(**{"port.0.exception_iface": "mgw0"}), "only the wan port has an exception path"),
     ("bad interface name", edit(**{"port.1.exception_iface": "a very long name"}), "must be a Linux interface name"),
     ("missing key file", edit(**{"tunnel.0.out_key_file": "nope.key"}), "key for SPI 0x00001001", "nope.key"),
+    ("router outside the subnet", edit(**{"port.1.router": "10.0.0.1"}),
+     '[[port]] #2 router = "10.0.0.1": must be another address inside the port\'s own subnet'),
+    ("controller not https", with_controller(url="http://127.0.0.1:8443"), "url", "must be https://HOST:PORT"),
+    ("key exchange on the ESP port", with_controller(key_port=4500), "key_port = 4500: must not be the ESP (4500)"),
+    ("rekey volume too small", with_controller(rekey_after_bytes=1000),
+     "rekey_after_bytes = 1000: must be 0 (by time only) or at least 1000000"),
+    ("season of one sample", with_controller(forecast_season=1), "forecast_season = 1: must be 0 (none) or at least 2"),
+    ("predict not a boolean", with_controller(predict="yes"), "predict", "must be true or false"),
+    ("behind a NAT without an exception path", with_controller(behind_nat=True),
+     "behind_nat = true: needs the wan port's address and exception_iface"),
+    ("too many backups", with_controller(backups=9), "[controller] backups = 9: must be in 0..3"),
+    ("unknown controller key", with_controller(nat=True), "nat"),
 ]
 
 
