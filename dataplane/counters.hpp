@@ -42,7 +42,7 @@ struct TunnelCounters {
   X(empty_polls, "receive polls that returned nothing")                        \
   X(idle_sleeps, "short sleeps after empty polls (idle = sleep)")              \
   X(encrypted, "packets encrypted into a tunnel")                              \
-  X(decrypted, "packets decrypted from a tunnel")                              \
+  X(decrypted, "packets decrypted and delivered to the site")                     \
   X(relayed, "ESP packets relayed by SPI without crypto")                      \
   X(arp_replies_sent, "ARP replies sent for our addresses")                    \
   X(arp_requests_sent, "ARP requests sent to resolve a next hop")              \

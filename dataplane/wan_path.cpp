@@ -154,10 +154,8 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       is_v6[n_deliver] = v6;
       where[n_deliver] = {static_cast<std::uint16_t>(ctx.lan), v6, v6 ? 0 : load_be32(ip + 16), v6 ? ip + 24 : nullptr};
       deliver[n_deliver++] = group[k];
-      ++decrypted;
     }
   });
-  ctx.counters->decrypted.add(decrypted);
   std::uint32_t rule[kBurst] = {};
   if (has_policy) {
     const AclKey4* k4[kBurst];
@@ -184,7 +182,9 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       continue;
     }
     out.accept(deliver[i], egress, where[i]);
+    ++decrypted;
   }
+  ctx.counters->decrypted.add(decrypted);  // decrypted and delivered
   return out.finish(pkts, reasons);
 }
 

@@ -146,11 +146,12 @@ stats_a="$(sed -n 's/^meshgw: ready stats_port=//p' "$dir/a.log")"
 id_of() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway_id"])' "$dir/$1-state/identity.json"; }
 id_a="$(id_of a)" id_b="$(id_of b)" id_c="$(id_of c)"
 for _ in $(seq 50); do
-  ip netns exec "$ns_a" "$meshctl" gateway paths --stats "http://127.0.0.1:$stats_a" 2>/dev/null | grep -q "initial" && break
+  ip netns exec "$ns_a" "$meshctl" gateway paths --stats "http://127.0.0.1:$stats_a" > "$dir/paths.txt" 2>/dev/null || true
+  grep -q "^$id_b  *default  *$id_a > $id_b " "$dir/paths.txt" && break
   sleep 0.1
 done
-ip netns exec "$ns_a" "$meshctl" gateway paths --stats "http://127.0.0.1:$stats_a" | tee "$dir/paths.txt"
-grep -q "initial" "$dir/paths.txt" || fail "gw-a has no path to $id_b"
+cat "$dir/paths.txt"
+grep -q "^$id_b  *default  *$id_a > $id_b " "$dir/paths.txt" || fail "gw-a has no direct path to $id_b"
 ip netns exec "$ns_a" "$meshctl" explain --stats "http://127.0.0.1:$stats_a" --to "$id_b" | tee "$dir/explain.txt"
 grep -q "^  takes " "$dir/explain.txt" || fail "explain shows no path"
 

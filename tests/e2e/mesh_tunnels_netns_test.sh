@@ -411,6 +411,29 @@ lost="$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["lost"])' "$
 echo "controller killed and restarted under traffic: $(cat "$dir/restart.json")"
 [[ "$lost" == 0 ]] || fail "$lost datagrams lost while the controller restarted"
 
+# 8b. With the controller away, a cut still fails over (the backups are
+# already set up; the decision is the gateway's own).
+kill -KILL "$ctl_pid"; wait "$ctl_pid" 2>/dev/null || true
+path_before="$(active_path e1 "${id[e2]}")"
+transit_of "$path_before"
+bg he2 $py "$stream" recv --port 6003 > "$dir/away.json" 2>/dev/null &
+recv_pid=$!
+sleep 0.3
+bg he1 $py "$stream" send --to "${host[e2]}" --port 6003 --rate 1000 --duration 3 > /dev/null &
+send_pid=$!
+sleep 1
+cut "${wan[e1]}" "${wan[$transit]}"
+wait "$send_pid"
+sleep 0.5
+kill -INT "$recv_pid"; wait "$recv_pid" || true
+away_gap="$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["max_gap_ms"])' "$dir/away.json")"
+path_after="$(active_path e1 "${id[e2]}")"
+echo "controller away: cut e1 - $transit; $path_before -> $path_after; stream $(cat "$dir/away.json")"
+[[ -n "$path_after" && "$path_after" != "$path_before" ]] || fail "no failover while the controller was away"
+$py -c "import sys; sys.exit(0 if float('$away_gap') < 300 else 1)" || fail "failover without the controller: gap $away_gap ms"
+restore "${wan[e1]}" "${wan[$transit]}"
+start_controller 3
+
 # 9. An ACL from the controller: UDP to port 7000 between the edges' sites
 # is denied in both directions; port 7001 still passes.
 cat > "$dir/policy.json" <<EOT
@@ -452,4 +475,5 @@ echo "ACL from the controller: port 7000 denied both ways (e1 dropped $((denied_
 tok="$(cat "$dir/e1.token")"
 grep -qF "$tok" "$dir"/*.log && fail "a join token reached a log"
 echo "PASS: 5 gateways joined; every site pair carries ping, TCP and UDP both ways; 3-hop ESP relayed by SPI;" \
-  "rekey and controller restart lose nothing; failover gap $gap ms; revocation effective in $revoke_ms ms"
+  "rekey and controller restart lose nothing; failover gap $gap ms ($away_gap ms with the controller away);" \
+  "revocation effective in $revoke_ms ms"
