@@ -151,23 +151,7 @@ TunnelKeyServer::TunnelKeyServer(TlsIdentity me, std::string self, const std::st
     : me_(std::move(me)), self_(std::move(self)), accept_(std::move(accept)) {
   common::ignore_sigpipe();
   make_ctx(me_, true);  // refuse bad files now, not at the first connection
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1)
-    throw std::runtime_error("tunnel keys: listen address '" + address + "' is not IPv4");
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      ::listen(listen_fd_, 64) != 0) {
-    const std::string why = std::strerror(errno);
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-    throw std::runtime_error("tunnel keys: listen " + address + ":" + std::to_string(port) + ": " + why);
-  }
-  socklen_t len = sizeof sa;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&sa), &len);
-  port_ = ntohs(sa.sin_port);
+  listen_fd_ = common::listen_tcp(address, port, &port_, "tunnel keys");
   thread_ = std::thread([this] { serve(); });
 }
 

@@ -46,6 +46,9 @@ std::string peer_serial(SSL* ssl);
 // A TCP connection with send/receive timeouts; throws naming host:port.
 int connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, const std::string& what);
 void set_socket_timeouts(int fd, int ms);
+// A listening TCP socket on ipv4:port (port 0: any free one, written to
+// *bound); throws naming what and the address.
+int listen_tcp(const std::string& ipv4, std::uint16_t port, std::uint16_t* bound, const std::string& what);
 
 // One line (at most 4 KiB, without the newline) / a line and its newline.
 std::string read_line(SSL* ssl, const std::string& what);

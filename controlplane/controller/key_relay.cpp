@@ -38,23 +38,7 @@ KeyRelay::KeyRelay(common::TlsFiles server, const std::string& address, std::uin
     : files_(std::move(server)), allowed_(std::move(allowed)) {
   common::ignore_sigpipe();
   ctx_ = common::make_mtls_ctx(files_, true, "key relay");
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1)
-    throw std::runtime_error("[key_relay] listen: '" + address + "' is not an IPv4 address");
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  if (listen_fd_ >= 0) ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      ::listen(listen_fd_, 64) != 0) {
-    const std::string why = std::strerror(errno);
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-    throw std::runtime_error("[key_relay] listen " + address + ":" + std::to_string(port) + ": " + why);
-  }
-  socklen_t len = sizeof sa;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&sa), &len);
-  port_ = ntohs(sa.sin_port);
+  listen_fd_ = common::listen_tcp(address, port, &port_, "[key_relay]");
   thread_ = std::thread([this] { accept_loop(); });
 }
 

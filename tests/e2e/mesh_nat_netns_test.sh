@@ -24,7 +24,6 @@ build="${MESHGW_BUILD:-$root/build}"
 meshgw="$build/controlplane/agent/meshgw"
 meshctl="$build/controlplane/cli/meshctl"
 meshctld="$build/controlplane/controller/meshctld"
-stream="$root/tests/e2e/udp_stream.py"
 py=/usr/bin/python3
 
 # shellcheck source=netns_lib.sh
@@ -50,11 +49,7 @@ fail() {
 in_ns() { local ns="$tag-$1"; shift; ip netns exec "$ns" "$@"; }
 bg() { local ns="$tag-$1"; shift; exec ip netns exec "$ns" "$@"; }
 
-for ns in "${nss[@]}"; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+netns_make "${nss[@]}"
 ip -n "$tag-ul" link add br0 type bridge
 ip -n "$tag-ul" link set br0 up
 veth eth0 "$tag-ctl" to-ctl "$tag-ul"
@@ -230,12 +225,9 @@ echo "ping both ways between the NATed site and the public one, and between the 
 # UDP both ways, paced.
 for pair in "hn1 he1 192.0.2.10" "he1 hn1 198.51.100.20" "hn1 hn2 203.0.113.30" "hn2 hn1 198.51.100.20"; do
   read -r from to addr <<< "$pair"
-  bg "$to" $py "$stream" recv --port 6000 --duration 4 > "$dir/udp-$from-$to.json" 2>/dev/null &
-  r=$!
-  sleep 0.3
-  in_ns "$from" $py "$stream" send --to "$addr" --port 6000 --rate 500 --duration 2 > /dev/null
-  wait "$r" || true
-  lost="$($py -c 'import json,sys; d=json.load(open(sys.argv[1])); print(1000 - d["received"])' "$dir/udp-$from-$to.json")"
+  stream_start "$tag-$to" "$tag-$from" "$addr" 6000 500 2 "$dir/udp-$from-$to.json"
+  stream_finish
+  lost=$((1000 - $(stream_field "$dir/udp-$from-$to.json" received)))
   echo "UDP $from -> $to: $(cat "$dir/udp-$from-$to.json")"
   [[ "$lost" == 0 ]] || fail "UDP $from -> $to lost $lost of 1000"
 done

@@ -40,11 +40,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; for f in "$dir"/*.log; do echo "== $f"; tail -20 "$f"; done; exit 1; }
 
-for ns in "$ns_ctl" "$ns_a" "$ns_b" "$ns_c" "$ns_ul"; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+netns_make "$ns_ctl" "$ns_a" "$ns_b" "$ns_c" "$ns_ul"
 for ns in "$ns_ul" "$ns_ctl"; do ip -n "$ns" link add br0 type bridge; ip -n "$ns" link set br0 up; done
 ip -n "$ns_ctl" addr add 198.19.0.1/24 dev br0
 ip -n "$ns_ul" addr add 198.18.0.100/24 dev br0  # the test's own port on the underlay

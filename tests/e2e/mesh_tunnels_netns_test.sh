@@ -28,7 +28,6 @@ build="${MESHGW_BUILD:-$root/build}"
 meshgw="$build/controlplane/agent/meshgw"
 meshctl="$build/controlplane/cli/meshctl"
 meshctld="$build/controlplane/controller/meshctld"
-stream="$root/tests/e2e/udp_stream.py"
 py=/usr/bin/python3
 
 # shellcheck source=netns_lib.sh
@@ -64,11 +63,7 @@ in_ns() { local ns="$tag-$1"; shift; ip netns exec "$ns" "$@"; }
 # takes signals (a function left as a subshell would not pass them on).
 bg() { local ns="$tag-$1"; shift; exec ip netns exec "$ns" "$@"; }
 
-for ns in "${nss[@]}"; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+netns_make "${nss[@]}"
 for ns in ul ctl; do ip -n "$tag-$ns" link add br0 type bridge; ip -n "$tag-$ns" link set br0 up; done
 ip -n "$tag-ctl" addr add 198.19.0.1/24 dev br0
 # The underlay's filter: UDP between the pairs in @cut is dropped (TCP, and
@@ -293,11 +288,7 @@ tcp_stream() {  # from, to, MiB
 
 # 4. A rekey by volume under traffic (e1 rekeys after 3 MB): a steady UDP
 # stream e1 -> e2 loses nothing while TCP streams run both ways.
-bg he2 $py "$stream" recv --port 6000 > "$dir/rekey-stream.json" 2>/dev/null &
-recv_pid=$!
-sleep 0.3
-bg he1 $py "$stream" send --to "${host[e2]}" --port 6000 --rate 500 --duration 6 > /dev/null &
-send_pid=$!
+stream_start "$tag-he2" "$tag-he1" "${host[e2]}" 6000 500 6 "$dir/rekey-stream.json"
 tcp_stream e1 e2 4
 tcp_stream e2 e1 4
 # Passive telemetry: the edges report their tunnels' rates, the controller
@@ -310,13 +301,11 @@ print(sum(1 for l in json.load(sys.stdin)["links"] if l["from"] == sys.argv[1] a
   sleep 0.2
 done
 [[ "$loaded" -ge 1 ]] || fail "no link from e1 carries a reported load at the controller"
-wait "$send_pid"
-sleep 0.5
-kill -INT "$recv_pid"; wait "$recv_pid" || true
+stream_finish
 echo "TCP 4 MiB each way between the edges: SHA-256 equal on both ends"
 grep -q "rekey" "$dir/e1.log" || fail "e1 did not rekey after 3 MB"
 rekeyed="$(grep -c "replaced by a rekey" "$dir/e1.log" || true)"
-lost="$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["lost"])' "$dir/rekey-stream.json")"
+lost="$(stream_field "$dir/rekey-stream.json" lost)"
 echo "rekey under traffic: $(cat "$dir/rekey-stream.json") (e1 retired $rekeyed tunnels after a rekey)"
 [[ "$lost" == 0 ]] || fail "the stream lost $lost datagrams across the rekey"
 
@@ -350,19 +339,13 @@ in_ns ul tshark -r "$dir/underlay.pcap" -Y "esp && ip.src == ${wan[e1]}" -T fiel
 [[ "$(awk 'NF == 2' "$dir/esp-decoded.txt" | wc -l)" -gt 100 ]] || fail "tshark does not decode e1's packets as standard ESP"
 
 # 6. Failover: cut e1's first hop; a steady 1 kHz stream measures the gap.
-bg he2 $py "$stream" recv --port 6001 > "$dir/failover.json" 2>/dev/null &
-recv_pid=$!
-sleep 0.3
-bg he1 $py "$stream" send --to "${host[e2]}" --port 6001 --rate 1000 --duration 4 > /dev/null &
-send_pid=$!
+stream_start "$tag-he2" "$tag-he1" "${host[e2]}" 6001 1000 4 "$dir/failover.json"
 sleep 1.5
 path_e1_e2="$(active_path e1 "${id[e2]}")"  # paths move with load: the one in use now
 transit_of "$path_e1_e2"
 cut "${wan[e1]}" "${wan[$transit]}"
-wait "$send_pid"
-sleep 0.5
-kill -INT "$recv_pid"; wait "$recv_pid" || true
-gap="$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["max_gap_ms"])' "$dir/failover.json")"
+stream_finish
+gap="$(stream_field "$dir/failover.json" max_gap_ms)"
 new_path="$(active_path e1 "${id[e2]}")"
 echo "failover: e1 -> e2 took $path_e1_e2, cut e1 - $transit; now takes $new_path; stream $(cat "$dir/failover.json")"
 [[ "$new_path" != "$path_e1_e2" && -n "$new_path" ]] || fail "e1 still uses $path_e1_e2 after the cut"
@@ -395,19 +378,13 @@ in_ns he1 ping -c 5 -i 0.1 -W 2 "${host[e2]}" > "$dir/ping-revoked.txt" 2>&1 || 
 grep -q " 0% packet loss" "$dir/ping-revoked.txt" || fail "e1 -> e2 after the revocation: $(tail -2 "$dir/ping-revoked.txt")"
 
 # 8. The controller killed and restarted while traffic flows: nothing lost.
-bg he2 $py "$stream" recv --port 6002 > "$dir/restart.json" 2>/dev/null &
-recv_pid=$!
-sleep 0.3
-bg he1 $py "$stream" send --to "${host[e2]}" --port 6002 --rate 500 --duration 5 > /dev/null &
-send_pid=$!
+stream_start "$tag-he2" "$tag-he1" "${host[e2]}" 6002 500 5 "$dir/restart.json"
 sleep 1
 kill -KILL "$ctl_pid"; wait "$ctl_pid" 2>/dev/null || true
 sleep 1.5
 start_controller 2
-wait "$send_pid"
-sleep 0.5
-kill -INT "$recv_pid"; wait "$recv_pid" || true
-lost="$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["lost"])' "$dir/restart.json")"
+stream_finish
+lost="$(stream_field "$dir/restart.json" lost)"
 echo "controller killed and restarted under traffic: $(cat "$dir/restart.json")"
 [[ "$lost" == 0 ]] || fail "$lost datagrams lost while the controller restarted"
 
@@ -416,17 +393,11 @@ echo "controller killed and restarted under traffic: $(cat "$dir/restart.json")"
 kill -KILL "$ctl_pid"; wait "$ctl_pid" 2>/dev/null || true
 path_before="$(active_path e1 "${id[e2]}")"
 transit_of "$path_before"
-bg he2 $py "$stream" recv --port 6003 > "$dir/away.json" 2>/dev/null &
-recv_pid=$!
-sleep 0.3
-bg he1 $py "$stream" send --to "${host[e2]}" --port 6003 --rate 1000 --duration 3 > /dev/null &
-send_pid=$!
+stream_start "$tag-he2" "$tag-he1" "${host[e2]}" 6003 1000 3 "$dir/away.json"
 sleep 1
 cut "${wan[e1]}" "${wan[$transit]}"
-wait "$send_pid"
-sleep 0.5
-kill -INT "$recv_pid"; wait "$recv_pid" || true
-away_gap="$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["max_gap_ms"])' "$dir/away.json")"
+stream_finish
+away_gap="$(stream_field "$dir/away.json" max_gap_ms)"
 path_after="$(active_path e1 "${id[e2]}")"
 echo "controller away: cut e1 - $transit; $path_before -> $path_after; stream $(cat "$dir/away.json")"
 [[ -n "$path_after" && "$path_after" != "$path_before" ]] || fail "no failover while the controller was away"
@@ -453,12 +424,9 @@ done
 [[ $n == 2 ]] || fail "the edges did not receive the policy"
 sleep 0.1  # the plan with the rules is published in the turn after
 acl_pass() {  # from, to, port -> datagrams received of 50
-  bg "h$2" $py "$stream" recv --port "$3" --duration 3 > "$dir/acl.json" 2>/dev/null &
-  local r=$!
-  sleep 0.3
-  in_ns "h$1" $py "$stream" send --to "${host[$2]}" --port "$3" --rate 100 --duration 0.5 > /dev/null
-  wait "$r" || true
-  $py -c 'import json,sys; print(json.load(open(sys.argv[1]))["received"])' "$dir/acl.json"
+  stream_start "$tag-h$2" "$tag-h$1" "${host[$2]}" "$3" 100 0.5 "$dir/acl.json"
+  stream_finish
+  stream_field "$dir/acl.json" received
 }
 denied_before="$(admin e1 /v1/stats | $py -c 'import json,sys; print(json.load(sys.stdin)["drops"]["policy_denied"])')"
 for pair in "e1 e2" "e2 e1"; do

@@ -36,3 +36,35 @@ netns_teardown() {
   shift
   for ns in "$@"; do ip netns del "$ns" 2>/dev/null; done
 }
+
+# Namespaces with loopback up and IPv6 off (the tests' underlay and sites
+# are IPv4: no router solicitations or MLD reports): netns_make NS...
+netns_make() {
+  local ns
+  for ns in "$@"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  done
+}
+
+# A paced, numbered UDP stream (tests/e2e/udp_stream.py) while the test
+# does something: stream_start RECV_NS SEND_NS TO PORT RATE DURATION OUT,
+# then stream_finish, after which OUT holds the receiver's JSON (received,
+# lost, max_gap_ms, ...). One stream at a time.
+stream_start() {
+  ( exec ip netns exec "$1" /usr/bin/python3 "$root/tests/e2e/udp_stream.py" recv --port "$4" > "$7" 2>/dev/null ) &
+  stream_recv_pid=$!
+  sleep 0.3
+  ( exec ip netns exec "$2" /usr/bin/python3 "$root/tests/e2e/udp_stream.py" send --to "$3" --port "$4" --rate "$5" \
+      --duration "$6" > /dev/null ) &
+  stream_send_pid=$!
+}
+stream_finish() {
+  wait "$stream_send_pid" || true
+  sleep 0.5
+  kill -INT "$stream_recv_pid"
+  wait "$stream_recv_pid" || true
+}
+# stream_field FILE FIELD: one figure of a stream's JSON.
+stream_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }

@@ -36,12 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for ns in "$ns_a" "$ns_b" "$ns_c" "$ns_ha" "$ns_hb" "$ns_ul"; do
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  # An IPv4 underlay and sites: no router solicitations or MLD reports.
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+netns_make "$ns_a" "$ns_b" "$ns_c" "$ns_ha" "$ns_hb" "$ns_ul"
 ip -n "$ns_ul" link add br0 type bridge
 ip -n "$ns_ul" link set br0 up
 veth lan "$ns_a" eth0 "$ns_ha"
