@@ -144,6 +144,10 @@ void MeshAgent::start_tunnels() {
   };
   ops.install_key = [this](std::uint32_t spi, const crypto::SaKeyMaterial& k) { store_.add_key(spi, k); };
   ops.forget_key = [this](std::uint32_t spi) { store_.forget(spi); };
+  ops.resolve = [this](const std::string& gw) -> std::optional<routing::UnderlayEndpoint> {
+    if (!view_) return std::nullopt;
+    return underlay_of(*view_, gw);
+  };
   ops.log = [](const std::string& line) { log_info(line); };
   tunnels_ = std::make_unique<TunnelManager>(tc, std::move(ops));
   const std::string listen = key_server_on_wan_ && local_.ip != 0 ? routing::ipv4_text(local_.ip) : "0.0.0.0";
@@ -190,6 +194,13 @@ void MeshAgent::on_view(MeshView view, std::uint64_t now_ns) {
   }
   prober_->set_targets(probe_targets(*view_, self_));
   if (tunnels_ && tunnels_->set_view(view_->gateways(), view_->spis(), now_ns)) plan_dirty_ = true;
+  if (tunnels_) {
+    // Where the mesh reaches us (behind a NAT: our mapping) and our hops.
+    const auto me = underlay_of(*view_, self_);
+    const bool moved = me && self_address_ && !(*me == *self_address_);
+    if (me) self_address_ = me;
+    tunnels_->rekey_moved(moved && settings_.behind_nat);
+  }
   // A revoked gateway stops being used now, not at the next debounced turn.
   bool revoked = false;
   for (const auto& t : applied_ ? applied_->tunnels : std::vector<routing::PlanTunnel>{})
@@ -202,6 +213,10 @@ void MeshAgent::on_view(MeshView view, std::uint64_t now_ns) {
 }
 
 bool MeshAgent::usable(const std::vector<std::string>& path) const {
+  if (path.size() >= 2) {  // without the next hop's address the tunnel cannot be in the plan
+    std::lock_guard lock(address_mutex_);
+    if (!addresses_.contains(path[1])) return false;
+  }
   for (std::size_t i = 0; i + 1 < path.size(); ++i)
     if (!up_links_.contains({path[i], path[i + 1]})) return false;
   return true;
@@ -281,9 +296,9 @@ void MeshAgent::note_active(const std::vector<routing::PlanActivePath>& active) 
 // The plan from the static configuration, the mesh state and the tunnels,
 // published when it differs from the last one (a refused plan leaves the
 // data plane on the previous one).
-void MeshAgent::apply_plan() {
+std::vector<std::string> MeshAgent::apply_plan() {
   plan_dirty_ = false;
-  if (self_.empty() || !view_) return;
+  if (self_.empty() || !view_) return {};
   std::vector<PlanProblem> problems;
   MeshTunnels mt;
   const MeshTunnels* with = nullptr;
@@ -301,10 +316,10 @@ void MeshAgent::apply_plan() {
   if (texts != last_problems_)
     for (const auto& t : texts) log_warning("not in the plan: " + t);
   last_problems_ = std::move(texts);
-  if (applied_ && plan == *applied_) return;
-  if (const auto errors = dp_.apply(plan); !errors.empty()) {
+  if (applied_ && plan == *applied_) return {};
+  if (auto errors = dp_.apply(plan); !errors.empty()) {
     for (const auto& e : errors) log_error("plan from the mesh state refused: " + e);
-    return;
+    return errors;
   }
   if (tunnels_) note_active(plan.active);
   if (!applied_ || applied_->relays != plan.relays || applied_->tunnels.size() != plan.tunnels.size() ||
@@ -314,13 +329,25 @@ void MeshAgent::apply_plan() {
              std::to_string(plan.relays.size() - static_plan_.relays.size()) + " (snapshot " +
              std::to_string(dp_.publisher().current()->version) + ")");
   applied_ = plan;
+  return {};
 }
 
 std::vector<std::string> MeshAgent::set_static_plan(const routing::ForwardingPlan& plan) {
+  if (!view_ || self_.empty()) {
+    auto errors = dp_.apply(plan);
+    if (errors.empty()) static_plan_ = plan;
+    return errors;
+  }
+  // The new static part under the mesh's: kept only if the data plane takes it.
+  routing::ForwardingPlan before = static_plan_;
   static_plan_ = plan;
-  if (!view_ || self_.empty()) return dp_.apply(plan);
+  auto previous = applied_;
   applied_.reset();
-  apply_plan();
+  if (auto errors = apply_plan(); !errors.empty()) {
+    static_plan_ = std::move(before);
+    applied_ = std::move(previous);
+    return errors;
+  }
   return {};
 }
 
@@ -378,8 +405,18 @@ void MeshAgent::beacon_inputs(std::uint64_t now_ns) {
   in.load_permille = busy + idle == 0 ? 0 : static_cast<std::uint16_t>(1000 * busy / (busy + idle));
   in.neighbours = prober_->neighbours();
   link_->set_beacon_inputs(std::move(in));
+  // Bytes each tunnel sent since this agent first saw it: the data plane's
+  // counter slots are reused, and a new tunnel in an old slot starts from
+  // that slot's count.
+  std::map<std::string, std::uint64_t> base;
   tx_bytes_.clear();
-  for (const auto& t : st.tunnels) tx_bytes_[t.id] = t.tx_bytes;
+  for (const auto& t : st.tunnels) {
+    const auto known = tx_base_.find(t.id);
+    const std::uint64_t b = known == tx_base_.end() || known->second > t.tx_bytes ? t.tx_bytes : known->second;
+    base[t.id] = b;
+    tx_bytes_[t.id] = t.tx_bytes - b;
+  }
+  tx_base_ = std::move(base);
   report(now_ns, st);
 }
 
@@ -413,6 +450,18 @@ void MeshAgent::probe_turn(std::uint64_t now_ns) {
 }
 
 void MeshAgent::turn(std::uint64_t now_ns) {
+  // A mesh state the agent cannot use (a mistyped field from a controller,
+  // say) must not stop the gateway: the turn is logged and abandoned, the
+  // data plane keeps the last plan, and the next turn tries again.
+  try {
+    turn_once(now_ns);
+  } catch (const std::exception& e) {
+    if (now_ns - last_turn_error_ns_ > 1'000'000'000) log_error(std::string("mesh turn abandoned: ") + e.what());
+    last_turn_error_ns_ = now_ns;
+  }
+}
+
+void MeshAgent::turn_once(std::uint64_t now_ns) {
   if (!self_.empty()) probe_turn(now_ns);
   if (now_ns >= next_fast_ns_) {
     next_fast_ns_ = now_ns + kFastTurnNs;

@@ -65,8 +65,10 @@ class MeshAgent {
   void on_view(MeshView view, std::uint64_t now_ns);
   void start_tunnels();
   void replan(std::uint64_t now_ns, bool force);
-  void apply_plan();
+  std::vector<std::string> apply_plan();  // the data plane's refusal, if any
   void probe_turn(std::uint64_t now_ns);
+  void turn_once(std::uint64_t now_ns);
+  std::uint64_t last_turn_error_ns_ = 0;
   void beacon_inputs(std::uint64_t now_ns);
   void nat_keepalives(std::uint64_t now_ns);
   std::uint64_t next_keepalive_ns_ = 0;
@@ -89,6 +91,7 @@ class MeshAgent {
   std::unique_ptr<TunnelKeyServer> key_server_;
   std::string self_;
   routing::UnderlayEndpoint local_;
+  std::optional<routing::UnderlayEndpoint> self_address_;  // ours in the mesh state
   bool key_server_on_wan_ = false;
   std::optional<routing::ForwardingPlan> applied_;
   std::vector<std::string> last_problems_;
@@ -97,7 +100,8 @@ class MeshAgent {
   std::set<std::string> peers_up_;
   std::uint64_t next_fast_ns_ = 0, next_slow_ns_ = 0;
   std::uint64_t last_bursts_ = 0, last_empty_ = 0;
-  std::map<std::string, std::uint64_t> tx_bytes_;
+  std::map<std::string, std::uint64_t> tx_bytes_;  // since first seen (see tx_base_)
+  std::map<std::string, std::uint64_t> tx_base_;
   std::unique_ptr<LinkDemand> demand_;  // null when predict = false
   std::uint64_t last_report_ns_ = 0;
   std::map<std::uint32_t, std::uint64_t> last_report_bytes_;  // by out SPI

@@ -302,6 +302,7 @@ void MeshLink::renew_if_due(std::int64_t now_s) {
   write_public(ep.cert_file, a.at("certificate").get<std::string>());
   std::lock_guard lock(mutex_);
   identity_->cert_not_after = a.at("cert_not_after").get<std::int64_t>();
+  identity_->key_relay_port = a.value("key_relay_port", identity_->key_relay_port);  // a controller that gained a relay
   status_.cert_not_after = identity_->cert_not_after;
   save_identity(*identity_);  // the new expiry, for the next start
   common::log_info("certificate renewed, valid until " + std::to_string(identity_->cert_not_after));

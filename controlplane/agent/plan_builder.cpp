@@ -66,7 +66,10 @@ void add_tunnels(routing::ForwardingPlan& plan, const MeshView& view, const Mesh
                  std::vector<PlanProblem>* problems) {
   std::set<std::string> left_out;
   for (const ReadyTunnel& t : mt.tunnels) {
-    const auto next = t.path.size() >= 2 ? underlay_of(view, t.path[1]) : std::nullopt;
+    // The endpoint the SA was made for, else where the view puts the hop.
+    const auto next = t.next_hop.ip != 0 ? std::optional<routing::UnderlayEndpoint>(t.next_hop)
+                      : t.path.size() >= 2 ? underlay_of(view, t.path[1])
+                                           : std::nullopt;
     if (!next) {
       if (problems != nullptr)
         problems->push_back({t.out_spi, "tunnel " + t.id + ": next hop " + (t.path.size() >= 2 ? t.path[1] : "?") +

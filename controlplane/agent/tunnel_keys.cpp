@@ -156,7 +156,10 @@ TunnelKeyServer::TunnelKeyServer(TlsIdentity me, std::string self, const std::st
 }
 
 TunnelKeyServer::~TunnelKeyServer() {
-  stop_ = true;
+  {
+    std::lock_guard lock(mutex_);  // a handler between its check and its wait must see it
+    stop_ = true;
+  }
   installed_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (relay_thread_.joinable()) relay_thread_.join();
@@ -286,6 +289,7 @@ void TunnelKeyServer::serve_session(SSL* ssl) {
 void TunnelKeyServer::installed(std::uint32_t forward_spi, bool ok) {
   {
     std::lock_guard lock(mutex_);
+    if (installed_.size() > 1024) installed_.clear();  // answers nobody waited for (timed out)
     installed_[forward_spi] = ok;
   }
   installed_cv_.notify_all();

@@ -57,9 +57,11 @@ std::size_t TunnelManager::pending_jobs() const {
 void TunnelManager::submit(Job job) {
   {
     std::lock_guard lock(mutex_);
+    // Until its result is taken, a setup's SPIs are not stale (set_view).
+    if (job.kind == Job::Kind::setup) in_flight_paths_.insert(key(job.path));
+    for (const std::uint32_t spi : job.spis) releasing_.insert(spi);
     jobs_.push_back(std::move(job));
   }
-  launched_ = true;
   cv_.notify_all();
 }
 
@@ -76,13 +78,17 @@ void TunnelManager::run_jobs() {
     }
     Result result;
     if (job.kind == Job::Kind::release) {
+      std::vector<std::uint32_t> failed;
       for (const std::uint32_t spi : job.spis) {
         try {
           ops_.release(spi);
         } catch (const std::exception& e) {
-          log("tunnel: releasing SPI " + routing::spi_text(spi) + " failed: " + e.what());
+          log("tunnel: releasing SPI " + routing::spi_text(spi) + " failed (retried): " + e.what());
+          failed.push_back(spi);
         }
       }
+      std::lock_guard lock(mutex_);
+      retry_release_.insert(retry_release_.end(), failed.begin(), failed.end());
     } else {
       result.path = job.path;
       result.epoch = job.epoch;
@@ -115,7 +121,7 @@ void TunnelManager::want(std::vector<TunnelWant> wants, std::uint64_t now_ns) {
   (void)now_ns;  // poll() marks what is no longer wanted
 }
 
-void TunnelManager::install(const TunnelKeys& keys, bool own, std::uint64_t now_ns) {
+bool TunnelManager::install(const TunnelKeys& keys, bool own, std::uint64_t now_ns) {
   ReadyTunnel t;
   t.own = own;
   t.epoch = keys.tunnel.epoch;
@@ -131,13 +137,20 @@ void TunnelManager::install(const TunnelKeys& keys, bool own, std::uint64_t now_
   }
   t.egress = t.path.back();
   t.id = tunnel_id(t.out_spi);
-  t.settled = std::none_of(tunnels_.begin(), tunnels_.end(), [&](const ReadyTunnel& o) { return o.egress == t.egress; });
+  if (ops_.resolve)
+    if (const auto hop = ops_.resolve(t.path[1])) t.next_hop = *hop;
+  // Settling is for the transits' relays: a direct tunnel has none, and
+  // an egress's first tunnel has nothing to wait for.
+  t.settled = t.path.size() == 2 ||
+              std::none_of(tunnels_.begin(), tunnels_.end(), [&](const ReadyTunnel& o) { return o.egress == t.egress; });
   try {
     ops_.install_key(keys.tunnel.forward_spi, keys.forward);
     ops_.install_key(keys.tunnel.reverse_spi, keys.reverse);
   } catch (const std::exception& e) {
     log("tunnel " + key(t.path) + ": keys not installed: " + e.what());
-    return;
+    ops_.forget_key(keys.tunnel.forward_spi);
+    ops_.forget_key(keys.tunnel.reverse_spi);
+    return false;
   }
   if (own) {
     for (auto& old : tunnels_) {
@@ -150,6 +163,7 @@ void TunnelManager::install(const TunnelKeys& keys, bool own, std::uint64_t now_
   log(std::string(own ? "tunnel " : "peer's tunnel ") + key(t.path) + " ready: SPIs out " +
       routing::spi_text(t.out_spi) + " in " + routing::spi_text(t.in_spi) + ", epoch " + std::to_string(t.epoch));
   tunnels_.push_back(std::move(t));
+  return true;
 }
 
 void TunnelManager::remove(std::size_t index, bool release) {
@@ -160,13 +174,23 @@ void TunnelManager::remove(std::size_t index, bool release) {
   if (release && t.own) submit({Job::Kind::release, {}, 0, {t.out_spi, t.in_spi}});
 }
 
+void TunnelManager::rekey_moved(bool all) {
+  for (auto& t : tunnels_) {
+    if (!t.own || t.retiring_since_ns != 0 || t.rekey_now) continue;
+    const auto hop = ops_.resolve ? ops_.resolve(t.path[1]) : std::nullopt;
+    if (all || (hop && t.next_hop.ip != 0 && !(*hop == t.next_hop))) {
+      t.rekey_now = true;
+      log("tunnel " + key(t.path) + ": " + (all ? "our NAT mapping moved" : "its next hop moved") + ", rekey");
+    }
+  }
+}
+
 void TunnelManager::accepted(const TunnelKeys& keys, std::uint64_t now_ns) {
   if (contains_any(keys.tunnel.path, revoked_)) return;
   install(keys, false, now_ns);
 }
 
 bool TunnelManager::set_view(const json& gateways, const json& spis, std::uint64_t now_ns) {
-  (void)now_ns;
   {
     std::lock_guard lock(mutex_);
     view_gateways_ = gateways;
@@ -193,15 +217,37 @@ bool TunnelManager::set_view(const json& gateways, const json& spis, std::uint64
       changed = true;
     }
   }
-  if (!have_view_ && !launched_) {
-    // SPIs this gateway asked for in an earlier run: their keys are gone.
-    Job stale{Job::Kind::release, {}, 0, {}};
-    for (const auto& [k, s] : spis.items())
-      if (s.value("requested_by", "") == config_.self) stale.spis.push_back(s.value("spi", std::uint32_t{0}));
-    if (!stale.spis.empty()) {
-      log("releasing " + std::to_string(stale.spis.size()) + " SPIs left by an earlier run of this gateway");
-      submit(std::move(stale));
+  // SPIs this gateway asked for that no tunnel of ours holds (an earlier
+  // run's, whose keys died with it, or a release that failed): given back.
+  // Retried with every view until the controller has forgotten them.
+  Job stale{Job::Kind::release, {}, 0, {}};
+  {
+    std::set<std::uint32_t> ours;
+    for (const auto& t : tunnels_)
+      if (t.own) ours.insert({t.out_spi, t.in_spi});
+    std::lock_guard lock(mutex_);
+    std::set<std::uint32_t> still;
+    for (const auto& [k, sp] : spis.items()) {
+      const auto n = sp.value("spi", std::uint32_t{0});
+      if (releasing_.contains(n)) still.insert(n);
+      if (sp.value("requested_by", "") != config_.self || ours.contains(n) || releasing_.contains(n)) continue;
+      std::vector<std::string> path;
+      for (const auto& g : sp.value("path", json::array())) path.push_back(g.get<std::string>());
+      if (!path.empty() && path.front() != config_.self) std::reverse(path.begin(), path.end());  // the reverse SPI
+      if (in_flight_paths_.contains(key(path))) continue;
+      // At start at once (the earlier run's keys are gone); later only once
+      // stale for a while, in case something else of ours still uses it.
+      const auto [since, fresh] = stale_since_.emplace(n, now_ns);
+      if (have_view_ && now_ns - since->second < config_.stale_release_ns) continue;
+      stale.spis.push_back(n);
     }
+    releasing_ = std::move(still);  // the ones the controller forgot are done
+  }
+  for (auto it = stale_since_.begin(); it != stale_since_.end();)
+    it = spis.contains(std::to_string(it->first)) ? std::next(it) : stale_since_.erase(it);
+  if (!stale.spis.empty()) {
+    log("releasing " + std::to_string(stale.spis.size()) + " SPIs of this gateway that no tunnel holds");
+    submit(std::move(stale));
   }
   have_view_ = true;
   return changed;
@@ -214,15 +260,34 @@ bool TunnelManager::poll(std::uint64_t now_ns, const std::map<std::string, std::
     std::lock_guard lock(mutex_);
     results.swap(results_);
   }
+  std::vector<std::uint32_t> retry;
+  {
+    std::lock_guard lock(mutex_);
+    for (const Result& r : results) in_flight_paths_.erase(key(r.path));
+    // Failed releases wait 5 s (the controller may be away), then go again.
+    if (!retry_release_.empty() && next_release_retry_ns_ == 0) {
+      next_release_retry_ns_ = now_ns + 5'000'000'000ull;
+    } else if (!retry_release_.empty() && now_ns >= next_release_retry_ns_) {
+      retry.swap(retry_release_);
+      for (const std::uint32_t spi : retry) releasing_.erase(spi);
+      next_release_retry_ns_ = 0;
+    }
+  }
+  if (!retry.empty()) submit({Job::Kind::release, {}, 0, retry});
   for (Result& r : results) {
     PathState& ps = paths_[key(r.path)];
     ps.pending = false;
-    if (r.keys && !contains_any(r.path, revoked_)) {
-      install(*r.keys, true, now_ns);
+    if (r.keys && !contains_any(r.path, revoked_) && install(*r.keys, true, now_ns)) {
       ++setups_;
       ps.backoff_ns = 0;
       ps.retry_at_ns = 0;
       changed = true;
+    } else if (r.keys && !contains_any(r.path, revoked_)) {
+      // Agreed but not installable: given back, retried later like a failure.
+      ++failures_;
+      submit({Job::Kind::release, {}, 0, {r.keys->tunnel.forward_spi, r.keys->tunnel.reverse_spi}});
+      ps.backoff_ns = std::clamp(ps.backoff_ns * 2, config_.retry_min_ns, config_.retry_max_ns);
+      ps.retry_at_ns = now_ns + ps.backoff_ns;
     } else if (r.keys) {
       // Revoked while the exchange ran: the keys are never used.
       submit({Job::Kind::release, {}, 0, {r.keys->tunnel.forward_spi, r.keys->tunnel.reverse_spi}});
@@ -250,7 +315,7 @@ bool TunnelManager::poll(std::uint64_t now_ns, const std::map<std::string, std::
     bool due = current == tunnels_.end();
     if (!due) {
       const auto sent = tx_bytes.find(current->id);
-      due = now_ns - current->ready_at_ns >= config_.rekey_after_ns ||
+      due = current->rekey_now || now_ns - current->ready_at_ns >= config_.rekey_after_ns ||
             (config_.rekey_after_bytes != 0 && sent != tx_bytes.end() && sent->second >= config_.rekey_after_bytes);
       if (due) log("tunnel " + k + ": rekey (epoch " + std::to_string(ps.next_epoch) + ")");
     }
@@ -345,12 +410,14 @@ std::vector<routing::PlanActivePath> TunnelManager::active(
 
 const ReadyTunnel* TunnelManager::pick(const std::vector<const ReadyTunnel*>& order,
                                        const std::function<bool(const std::vector<std::string>&)>& usable) const {
-  for (const ReadyTunnel* t : order)
-    if (t->settled && usable(t->path)) return t;
-  // A fresh successor not settled yet: its predecessor drains on.
-  for (const ReadyTunnel* t : order)
+  // In order: a settled usable tunnel, or in its place the predecessor of
+  // a successor that has not settled yet (a rekey stays on its path).
+  for (const ReadyTunnel* t : order) {
+    if (!usable(t->path)) continue;
+    if (t->settled) return t;
     for (const auto& old : tunnels_)
-      if (old.own == t->own && old.path == t->path && old.retiring_since_ns != 0 && usable(old.path)) return &old;
+      if (old.own == t->own && old.path == t->path && old.retiring_since_ns != 0) return &old;
+  }
   for (const ReadyTunnel* t : order)
     if (usable(t->path)) return t;
   return order.front();
@@ -373,7 +440,8 @@ std::string TunnelManager::check(const TunnelRequest& request, const std::string
       return "";
     }
     if (stop_ || cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      if (g == view_gateways_.end()) return peer + " is not in this gateway's mesh state";
+      // Looked up again: the view may have been replaced while we waited.
+      if (view_gateways_.find(peer) == view_gateways_.end()) return peer + " is not in this gateway's mesh state";
       return "SPIs " + routing::spi_text(request.forward_spi) + "/" + routing::spi_text(request.reverse_spi) +
              " are not in this gateway's mesh state";
     }

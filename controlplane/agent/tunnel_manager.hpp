@@ -53,6 +53,9 @@ struct TunnelOps {
   // The data plane's SA store (control thread).
   std::function<void(std::uint32_t spi, const crypto::SaKeyMaterial& keys)> install_key;
   std::function<void(std::uint32_t spi)> forget_key;
+  // The underlay endpoint of a gateway now (the tunnel's next hop is fixed
+  // when it is installed: an SA's outer endpoints never change).
+  std::function<std::optional<routing::UnderlayEndpoint>(const std::string& gateway)> resolve;
   // A line for the log (no secrets are ever passed).
   std::function<void(const std::string& line)> log;
 };
@@ -64,10 +67,14 @@ struct TunnelManagerConfig {
   std::uint64_t retry_min_ns = 250'000'000ull, retry_max_ns = 30'000'000'000ull;
   std::uint64_t linger_ns = 10'000'000'000ull;
   std::uint64_t drain_ns = 2'000'000'000ull;
-  // A new tunnel to an egress that already has one carries traffic only
-  // after this long: time for the transits on its path to install the relay
-  // entries the controller just gave them (make before break).
+  // A new multi-hop tunnel to an egress that already has one carries
+  // traffic only after this long: time for the transits on its path to
+  // install the relay entries the controller just gave them (make before
+  // break).
   std::uint64_t settle_ns = 300'000'000ull;
+  // An SPI of ours that no tunnel holds is released after this long (at
+  // once on the first view: an earlier run's).
+  std::uint64_t stale_release_ns = 30'000'000'000ull;
   unsigned check_wait_ms = 2000;  // how long check() waits for the mesh state to name a new tunnel
   unsigned threads = 2;
 };
@@ -83,6 +90,8 @@ struct ReadyTunnel {
   std::uint64_t retiring_since_ns = 0;  // replaced by a rekey (0: not)
   std::uint64_t unwanted_since_ns = 0;  // no longer a planned path (0: wanted)
   bool settled = false;                 // settle_ns passed (or it was the egress's first)
+  bool rekey_now = false;               // its next hop moved: a successor is due at once
+  routing::UnderlayEndpoint next_hop{0, 0};  // path[1]'s endpoint when installed (0: unknown)
 };
 
 // The paths to egress in class, best first (primary, then backups).
@@ -104,10 +113,15 @@ class TunnelManager {
   // The mesh state's gateways and SPIs: peers' tunnels the ingress released
   // go, revoked gateways' tunnels go, and check() sees new SPIs. The first
   // call releases the SPIs a previous run of this gateway left at the
-  // controller (their keys died with it). Returns whether tunnels() changed.
+  // controller (their keys died with it); so does every later call, for
+  // any SPI of ours no tunnel holds. Returns whether tunnels() changed.
   bool set_view(const nlohmann::json& gateways, const nlohmann::json& spis, std::uint64_t now_ns);
   // A peer's tunnel agreed by the key server (keys installed here).
   void accepted(const TunnelKeys& keys, std::uint64_t now_ns);
+  // Our tunnels whose next hop is no longer where it was, or all of them
+  // (our own NAT mapping moved: peers must send our return traffic to the
+  // new one): rekeyed at once, the old ones drain.
+  void rekey_moved(bool all);
   // Finished jobs, new jobs, rekeys, retirement. tx_bytes: bytes sent per
   // tunnel id so far (for rekey by volume). Returns whether tunnels() changed.
   bool poll(std::uint64_t now_ns, const std::map<std::string, std::uint64_t>& tx_bytes = {});
@@ -152,7 +166,7 @@ class TunnelManager {
   };
   void run_jobs();
   void submit(Job job);
-  void install(const TunnelKeys& keys, bool own, std::uint64_t now_ns);
+  bool install(const TunnelKeys& keys, bool own, std::uint64_t now_ns);  // false: keys refused
   void remove(std::size_t index, bool release);
   void log(const std::string& line) const {
     if (ops_.log) ops_.log(line);
@@ -168,7 +182,7 @@ class TunnelManager {
   std::map<std::string, PathState> paths_;  // by key(path)
   std::set<std::string> revoked_;
   bool have_view_ = false;
-  bool launched_ = false;
+  std::map<std::uint32_t, std::uint64_t> stale_since_;  // SPI -> first seen unheld
   std::uint64_t setups_ = 0, failures_ = 0, rekeys_ = 0;
 
   // Shared with the job threads and the key server.
@@ -177,6 +191,10 @@ class TunnelManager {
   std::deque<Job> jobs_;
   std::vector<Result> results_;
   std::size_t running_ = 0;
+  std::set<std::string> in_flight_paths_;   // setups whose result is not taken yet
+  std::set<std::uint32_t> releasing_;       // SPIs submitted for release, until the view forgets them
+  std::vector<std::uint32_t> retry_release_;  // releases that failed
+  std::uint64_t next_release_retry_ns_ = 0;
   bool stop_ = false;
   nlohmann::json view_spis_ = nlohmann::json::object();
   nlohmann::json view_gateways_ = nlohmann::json::object();

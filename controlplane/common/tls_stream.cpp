@@ -107,15 +107,23 @@ int connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, con
   addrinfo* res = nullptr;
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || res == nullptr)
     throw std::runtime_error(what + ": cannot resolve " + host);
-  const int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd >= 0) set_socket_timeouts(fd, timeout_ms);
-  const bool connected = fd >= 0 && ::connect(fd, res->ai_addr, res->ai_addrlen) == 0;
-  const std::string why = connected ? "" : std::strerror(errno);
-  ::freeaddrinfo(res);
-  if (!connected) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error(what + ": cannot connect to " + host + ":" + std::to_string(port) + ": " + why);
+  std::string why = "no address";
+  int fd = -1;
+  for (const addrinfo* a = res; a != nullptr && fd < 0; a = a->ai_next) {  // each address in turn
+    fd = ::socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      why = std::strerror(errno);
+      continue;
+    }
+    set_socket_timeouts(fd, timeout_ms);
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      why = std::strerror(errno);
+      ::close(fd);
+      fd = -1;
+    }
   }
+  ::freeaddrinfo(res);
+  if (fd < 0) throw std::runtime_error(what + ": cannot connect to " + host + ":" + std::to_string(port) + ": " + why);
   return fd;
 }
 

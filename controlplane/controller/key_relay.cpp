@@ -7,11 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <system_error>
 
 #include "controlplane/common/log.hpp"
 
@@ -26,10 +28,17 @@ constexpr auto kParkFor = std::chrono::seconds(60);  // gateways re-park every 4
 constexpr int kSpliceIdleMs = 10000;
 }  // namespace
 
+// One connection. Its fd closes with the last reference, so a parked
+// connection taken by an ingress's thread stays open while that thread
+// splices it. taken/done are guarded by KeyRelay::mutex_.
 struct KeyRelay::Conn {
+  explicit Conn(int f) : fd(f) {}
+  ~Conn() {
+    ssl.reset();
+    ::close(fd);
+  }
   common::SslPtr ssl;
-  int fd = -1;
-  std::mutex mutex;
+  const int fd;
   std::condition_variable cv;
   bool taken = false, done = false;
 };
@@ -43,15 +52,19 @@ KeyRelay::KeyRelay(common::TlsFiles server, const std::string& address, std::uin
 }
 
 KeyRelay::~KeyRelay() {
-  stop_ = true;
   {
+    // Every connection's blocking I/O fails at once; parked ones wake.
     std::lock_guard lock(mutex_);
-    for (auto& [id, list] : parked_)
-      for (auto& c : list) c->cv.notify_all();
+    stop_ = true;
+    for (const auto& c : conns_) {
+      ::shutdown(c->fd, SHUT_RDWR);
+      c->cv.notify_all();
+    }
   }
   if (thread_.joinable()) thread_.join();
-  // Connection threads are detached; each ends within its timeouts.
-  for (int i = 0; i < 100 && active_.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Connection threads are detached; with their sockets shut down they end
+  // within moments.
+  for (int i = 0; i < 3000 && active_.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ::close(listen_fd_);
 }
 
@@ -67,25 +80,39 @@ void KeyRelay::accept_loop() {
       continue;
     }
     ++active_;
-    std::thread([this, fd] {
-      try {
-        serve(fd);
-      } catch (const std::exception&) {
-        ++refused_;  // a bad or vanished peer costs its own connection only
-      }
+    try {
+      std::thread([this, fd] {
+        try {
+          serve(fd);
+        } catch (const std::exception&) {
+          ++refused_;  // a bad or vanished peer costs its own connection only
+        }
+        --active_;
+      }).detach();
+    } catch (const std::system_error&) {  // no thread to be had: this connection is refused
       --active_;
-    }).detach();
+      ::close(fd);
+      ++refused_;
+    }
   }
 }
 
 void KeyRelay::serve(int fd) {
-  auto conn = std::make_shared<Conn>();
-  conn->fd = fd;
+  auto conn = std::make_shared<Conn>(fd);
+  {
+    std::lock_guard lock(mutex_);
+    if (stop_) return;
+    conns_.insert(conn);
+  }
+  struct Forget {
+    KeyRelay& r;
+    std::shared_ptr<Conn> c;
+    ~Forget() {
+      std::lock_guard lock(r.mutex_);
+      r.conns_.erase(c);
+    }
+  } forget{*this, conn};
   conn->ssl.reset(SSL_new(ctx_.get()));
-  struct Close {
-    int fd;
-    ~Close() { ::close(fd); }
-  } close_fd{fd};
   common::set_socket_timeouts(fd, 5000);
   SSL_set_fd(conn->ssl.get(), fd);
   if (SSL_accept(conn->ssl.get()) != 1) throw std::runtime_error("handshake: " + common::ssl_error());
@@ -96,23 +123,17 @@ void KeyRelay::serve(int fd) {
   }
   const json hello = json::parse(common::read_line(conn->ssl.get(), "key relay"));
   if (hello.value("wait", false)) {
-    {
-      std::lock_guard lock(mutex_);
-      auto& list = parked_[me];
-      list.push_back(conn);
-      if (list.size() > kParkedPerGateway) list.pop_front();
-    }
-    std::unique_lock lock(conn->mutex);
-    conn->cv.wait_for(lock, kParkFor, [&] { return conn->taken || stop_.load(); });
-    if (conn->taken) conn->cv.wait(lock, [&] { return conn->done; });  // the ingress's thread splices
-    lock.unlock();
-    std::lock_guard g(mutex_);
+    std::unique_lock lock(mutex_);
     auto& list = parked_[me];
-    for (auto it = list.begin(); it != list.end(); ++it)
-      if (*it == conn) {
-        list.erase(it);
-        break;
-      }
+    list.push_back(conn);
+    if (list.size() > kParkedPerGateway) list.pop_front();
+    conn->cv.wait_for(lock, kParkFor, [&] { return conn->taken || stop_; });
+    if (conn->taken) {
+      conn->cv.wait(lock, [&] { return conn->done; });  // the ingress's thread splices it
+      return;
+    }
+    auto& mine = parked_[me];
+    mine.erase(std::remove(mine.begin(), mine.end(), conn), mine.end());
     return;
   }
   const std::string egress = hello.value("connect", "");
@@ -125,14 +146,11 @@ void KeyRelay::serve(int fd) {
   for (;;) {
     std::shared_ptr<Conn> peer;
     {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(mutex_);  // taken with the pop: its timeout cannot race us
       auto& list = parked_[egress];
-      if (list.empty()) break;
+      if (list.empty() || stop_) break;
       peer = list.back();
       list.pop_back();
-    }
-    {
-      std::lock_guard lock(peer->mutex);
       peer->taken = true;
     }
     bool live = true;
@@ -147,7 +165,7 @@ void KeyRelay::serve(int fd) {
       common::splice(conn->ssl.get(), peer->ssl.get(), kSpliceIdleMs);
     }
     {
-      std::lock_guard lock(peer->mutex);
+      std::lock_guard lock(mutex_);
       peer->done = true;
     }
     peer->cv.notify_all();

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -57,6 +58,7 @@ class KeyRelay {
   std::atomic<int> active_{0};
   std::mutex mutex_;
   std::map<std::string, std::deque<std::shared_ptr<Conn>>> parked_;
+  std::set<std::shared_ptr<Conn>> conns_;  // every live connection (shut down on stop)
   std::thread thread_;
 };
 

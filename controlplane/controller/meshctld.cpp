@@ -199,11 +199,18 @@ int run_serve(const std::string& config_path, bool check_only) {
     controller.set_beacon_port(beacons.port());
     const Listen relay_at = config.key_relay.value_or(
         Listen{config.api.address, static_cast<std::uint16_t>(config.api.port == 0 ? 0 : config.api.port + 2)});
-    KeyRelay relay({ca.server_cert_path(), ca.server_key_path(), ca.ca_cert_path()}, relay_at.address, relay_at.port,
-                   [&controller](const std::string& id, const std::string& serial) {
-                     return controller.client_allowed(id, serial);
-                   });
-    controller.set_key_relay_port(relay.port());
+    // Optional: without it (an address it cannot take, e.g. IPv6 today)
+    // gateways behind NAT only set up their own tunnels.
+    std::unique_ptr<KeyRelay> relay;
+    try {
+      relay = std::make_unique<KeyRelay>(
+          common::TlsFiles{ca.server_cert_path(), ca.server_key_path(), ca.ca_cert_path()}, relay_at.address,
+          relay_at.port,
+          [&controller](const std::string& id, const std::string& serial) { return controller.client_allowed(id, serial); });
+      controller.set_key_relay_port(relay->port());
+    } catch (const std::exception& e) {
+      common::log_warning(std::string("no key relay: ") + e.what());
+    }
     controller.set_change_listener([&http] { http.notify(); });
     struct sigaction sa {};
     sa.sa_handler = on_stop;
@@ -214,7 +221,7 @@ int run_serve(const std::string& config_path, bool check_only) {
                      config.beacons.address + ":" + std::to_string(beacons.port()) + " state " + config.state_dir +
                      " epoch " + epoch);
     std::cout << "meshctld: ready api_port=" << http.port() << " beacon_port=" << beacons.port() << " epoch=" << epoch
-              << " key_relay_port=" << relay.port()
+              << " key_relay_port=" << (relay ? relay->port() : 0)
               << std::endl;
     while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     controller.set_change_listener(nullptr);

@@ -30,6 +30,7 @@ struct FakeMesh {
   std::map<std::uint32_t, std::uint8_t> keys;  // SPI -> first key byte
   std::atomic<int> fail_exchanges{0};
   std::atomic<int> exchanges{0};
+  std::atomic<int> fail_releases{0};
   std::vector<std::string> logs;
 
   TunnelOps ops() {
@@ -53,6 +54,10 @@ struct FakeMesh {
       return k;
     };
     o.release = [this](std::uint32_t spi) {
+      if (fail_releases > 0) {
+        --fail_releases;
+        throw std::runtime_error("controller away");
+      }
       std::lock_guard lock(mutex);
       released.push_back(spi);
     };
@@ -183,22 +188,22 @@ TEST(TunnelManager, AFailedSetupReleasesItsSpisAndRetriesWithBackoff) {
 TEST(TunnelManager, RekeyByTimeIsMakeBeforeBreak) {
   FakeMesh fake;
   TunnelManager m(config(), fake.ops());
-  m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}}), json::object(), 0);
-  m.want({{"gw-2", "default", {kDirect}}}, 0);
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}, {"gw-3", "up"}}), json::object(), 0);
+  m.want({{"gw-2", "default", {kVia3}}}, 0);
   settle(m, 0);
   const ReadyTunnel first = m.tunnels().at(0);
   auto all = [](const std::vector<std::string>&) { return true; };
   settle(m, 101 * kSecond);
   ASSERT_EQ(m.tunnels().size(), 2u);  // the old one drains
-  const ReadyTunnel* next = find(m, kDirect);
+  const ReadyTunnel* next = find(m, kVia3);
   ASSERT_TRUE(next);
   EXPECT_NE(next->out_spi, first.out_spi);
   EXPECT_EQ(next->epoch, first.epoch + 1);
-  // The successor settles first (the transits install its relays), the
-  // predecessor carries the traffic meanwhile.
+  // The successor (multi-hop) settles first (the transit installs its
+  // relays), the predecessor carries the traffic meanwhile.
   EXPECT_EQ(m.active(all)[0].tunnel, first.id);
   EXPECT_TRUE(m.poll(101 * kSecond + 300'000'000));
-  next = find(m, kDirect);
+  next = find(m, kVia3);
   EXPECT_EQ(m.active(all)[0].tunnel, next->id);
   EXPECT_EQ(m.rekeys(), 1u);
   EXPECT_TRUE(fake.keys.contains(first.in_spi));  // packets in flight still decrypt
@@ -340,6 +345,21 @@ TEST(TunnelManager, AnEarlierRunsSpisAreReleasedOnTheFirstView) {
   m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}}), spis, 1);
   settle(m, 1);
   EXPECT_EQ(fake.released_spis().size(), 2u);  // once
+}
+
+TEST(TunnelManager, AReleaseThatFailsIsRetried) {
+  FakeMesh fake;
+  TunnelManager m(config(), fake.ops());
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}, {"gw-3", "up"}}), json::object(), 0);
+  m.want({{"gw-2", "default", {kDirect, kVia3}}}, 0);
+  settle(m, 0);
+  fake.fail_releases = 2;  // the controller is away when the backup is given up
+  m.want({{"gw-2", "default", {kDirect}}}, kSecond);
+  settle(m, kSecond);
+  settle(m, 12 * kSecond);
+  EXPECT_TRUE(fake.released_spis().empty());
+  settle(m, 18 * kSecond);  // retried 5 s later
+  EXPECT_EQ(fake.released_spis().size(), 2u);
 }
 
 }  // namespace
