@@ -16,8 +16,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <list>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <system_error>
 
 #include "controlplane/common/tls_stream.hpp"
 #include "crypto/key_schedule.hpp"
@@ -224,20 +226,70 @@ std::vector<std::unique_ptr<TunnelKeys>> TunnelKeyServer::take() {
   return out;
 }
 
+// Connections in threads of their own (at most kMaxSessions at once), each
+// cut off after kSessionDeadline: a client that trickles bytes holds one
+// slot for a while, never the server.
 void TunnelKeyServer::serve() {
+  constexpr std::size_t kMaxSessions = 16;
+  constexpr auto kSessionDeadline = std::chrono::seconds(10);
+  struct Session {
+    int fd;
+    std::chrono::steady_clock::time_point started;
+    std::atomic<bool> finished{false};
+    bool cut = false;
+    std::thread thread;
+  };
+  std::list<std::unique_ptr<Session>> sessions;
+  auto reap = [&](bool all) {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = sessions.begin(); it != sessions.end();) {
+      Session& x = **it;
+      if (!x.cut && (all || now - x.started > kSessionDeadline)) {
+        ::shutdown(x.fd, SHUT_RDWR);  // its blocking reads and writes fail now
+        x.cut = true;
+      }
+      if (x.finished.load() || all) {
+        x.thread.join();
+        ::close(x.fd);
+        it = sessions.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
   while (!stop_) {
+    reap(false);
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 200) <= 0) continue;
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    common::set_socket_timeouts(fd, 3000);
-    try {
-      handle(fd);
-    } catch (const std::exception&) {
-      ++refused_;  // a bad peer costs one connection; the server goes on
+    if (sessions.size() >= kMaxSessions) {
+      ::close(fd);
+      ++refused_;
+      continue;
     }
-    ::close(fd);
+    common::set_socket_timeouts(fd, 3000);
+    auto x = std::make_unique<Session>();
+    x->fd = fd;
+    x->started = std::chrono::steady_clock::now();
+    Session* raw = x.get();
+    try {
+      x->thread = std::thread([this, raw] {
+        try {
+          handle(raw->fd);
+        } catch (const std::exception&) {
+          ++refused_;  // a bad peer costs its own connection; the server goes on
+        }
+        raw->finished.store(true);
+      });
+    } catch (const std::system_error&) {
+      ::close(fd);
+      ++refused_;
+      continue;
+    }
+    sessions.push_back(std::move(x));
   }
+  reap(true);
 }
 
 void TunnelKeyServer::handle(int fd) {

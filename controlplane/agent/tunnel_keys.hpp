@@ -15,7 +15,8 @@
 //       (make before break: the ingress uses a tunnel only after this)
 // forward_spi keys ingress -> egress traffic, reverse_spi the other way.
 // Control path: blocking sockets with timeouts, in the caller's thread
-// (client) or the server's own thread. Throws std::runtime_error.
+// (client) or the server's threads (one per connection, at most 16, each
+// cut off after 10 s). Throws std::runtime_error.
 #pragma once
 
 #include <atomic>

@@ -8,9 +8,11 @@
 // keys at both ends, and an egress that is not waiting, or a revoked
 // client, gets none.
 #include "controlplane/agent/tunnel_keys.hpp"
+#include "controlplane/common/tls_stream.hpp"
 #include "controlplane/controller/key_relay.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <future>
 #include <set>
@@ -186,6 +188,21 @@ TEST(TunnelKeys, ThroughTheKeyRelay) {
   EXPECT_THROW(request_tunnel_keys_relayed(m.gateway("gw-6"), "127.0.0.1", relay.port(), {0x1003, 0x2003, {"gw-6", "gw-2"}, 0}),
                std::runtime_error);
   EXPECT_EQ(relay.spliced(), 1u);
+}
+
+TEST(TunnelKeys, ASilentClientDoesNotHoldTheServer) {
+  Mesh m;
+  TunnelKeyServer server(m.gateway("gw-2"), "gw-2", "127.0.0.1", 0, nullptr);
+  // Connects and says nothing (a handshake never started).
+  const int idle = common::connect_tcp("127.0.0.1", server.port(), 1000, "test");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto start = std::chrono::steady_clock::now();
+  auto pending = ask(m.gateway("gw-1"), server.port(), {0x1001, 0x2001, {"gw-1", "gw-2"}, 0});
+  ASSERT_EQ(wait_take(server).size(), 1u);
+  server.installed(0x1001);
+  EXPECT_EQ(pending.get().peer, "gw-2");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ::close(idle);
 }
 
 }  // namespace
