@@ -209,11 +209,17 @@ bool TunnelManager::set_view(const json& gateways, const json& spis, std::uint64
     const bool gone = std::any_of(t.path.begin(), t.path.end(), [&](const std::string& g) {
       return g != config_.self && (!present.contains(g) || revoked_.contains(g));
     });
-    const bool released = !t.own && !spis.contains(std::to_string(t.in_spi));
+    // A peer's tunnel its ingress released; or one of ours the controller
+    // no longer lists (an end or an operator deleted its SPIs), once the
+    // state has had time to name it: set up again, not used on SPIs that
+    // may be handed out anew.
+    const bool released = !spis.contains(std::to_string(t.own ? t.out_spi : t.in_spi)) &&
+                          (!t.own || now_ns - t.ready_at_ns >= config_.forgotten_after_ns);
     if (gone || released) {
       log(std::string(t.own ? "tunnel " : "peer's tunnel ") + key(t.path) + " removed: " +
-          (gone ? "a gateway on it was revoked or left the mesh" : "released by the peer"));
-      remove(i, t.own);
+          (gone ? "a gateway on it was revoked or left the mesh"
+                : t.own ? "the controller no longer lists its SPIs" : "released by the peer"));
+      remove(i, t.own && gone);
       changed = true;
     }
   }

@@ -75,6 +75,9 @@ struct TunnelManagerConfig {
   // An SPI of ours that no tunnel holds is released after this long (at
   // once on the first view: an earlier run's).
   std::uint64_t stale_release_ns = 30'000'000'000ull;
+  // One of our tunnels whose SPIs the mesh state has not listed for this
+  // long after it was set up is taken as deleted at the controller.
+  std::uint64_t forgotten_after_ns = 5'000'000'000ull;
   unsigned check_wait_ms = 2000;  // how long check() waits for the mesh state to name a new tunnel
   unsigned threads = 2;
 };

@@ -362,4 +362,26 @@ TEST(TunnelManager, AReleaseThatFailsIsRetried) {
   EXPECT_EQ(fake.released_spis().size(), 2u);
 }
 
+TEST(TunnelManager, OurTunnelWhoseSpisTheControllerDroppedIsSetUpAgain) {
+  FakeMesh fake;
+  TunnelManager m(config(), fake.ops());
+  const json gws = gateways({{"gw-1", "up"}, {"gw-2", "up"}});
+  m.set_view(gws, json::object(), 0);
+  m.want({{"gw-2", "default", {kDirect}}}, 0);
+  settle(m, 0);
+  const ReadyTunnel first = m.tunnels().at(0);
+  auto listed = [&](const ReadyTunnel& t) {
+    return json{{std::to_string(t.out_spi), {{"spi", t.out_spi}, {"requested_by", "gw-1"}, {"path", t.path}}},
+                {std::to_string(t.in_spi), {{"spi", t.in_spi}, {"requested_by", "gw-1"}, {"path", {"gw-2", "gw-1"}}}}};
+  };
+  EXPECT_FALSE(m.set_view(gws, json::object(), kSecond));  // not listed yet: too early to tell
+  EXPECT_FALSE(m.set_view(gws, listed(first), 2 * kSecond));
+  EXPECT_TRUE(m.set_view(gws, json::object(), 6 * kSecond));  // then gone from the state
+  EXPECT_TRUE(m.tunnels().empty());
+  EXPECT_FALSE(fake.keys.contains(first.out_spi));
+  settle(m, 6 * kSecond);
+  ASSERT_EQ(m.tunnels().size(), 1u);  // set up again, on new SPIs
+  EXPECT_NE(m.tunnels()[0].out_spi, first.out_spi);
+}
+
 }  // namespace
