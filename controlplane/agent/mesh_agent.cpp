@@ -268,9 +268,9 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
       // behind NATs, the smaller id asks, through the key relay.
       const auto g = view_->gateways().find(k.first);
       if (!sel.has_route || g == view_->gateways().end() || g->value("sites", json::array()).empty()) continue;
-      if (g->value("behind_nat", false) && !(settings_.behind_nat && self_ < k.first)) continue;
       TunnelWant w{k.first, k.second, {sel.primary.nodes}};
       for (std::size_t i = 0; i < sel.backups.size() && i < settings_.backups; ++i) w.paths.push_back(sel.backups[i].nodes);
+      w.set_up = !g->value("behind_nat", false) || (settings_.behind_nat && self_ < k.first);
       wants.push_back(std::move(w));
     }
     tunnels_->want(std::move(wants), now_ns);

@@ -308,7 +308,7 @@ bool TunnelManager::poll(std::uint64_t now_ns, const std::map<std::string, std::
 
   std::set<std::string> wanted;
   for (const auto& w : wants_)
-    for (const auto& p : w.paths)
+    for (const auto& p : w.set_up ? w.paths : std::vector<std::vector<std::string>>{})
       if (!p.empty() && p.front() == config_.self && p.size() >= 2 && !contains_any(p, revoked_)) wanted.insert(key(p));
 
   // New tunnels and rekeys.
@@ -386,6 +386,9 @@ std::vector<routing::PlanActivePath> TunnelManager::active(
         if (t.own && t.retiring_since_ns == 0 && t.path == p) add(t);
     for (const auto& t : tunnels_)
       if (t.own && t.retiring_since_ns == 0 && t.egress == w.egress) add(t);
+    for (const auto& p : w.paths)  // a peer's tunnels on the paths we would pick, in our order
+      for (const auto& t : tunnels_)
+        if (!t.own && t.path == p) add(t);
     for (const ReadyTunnel* t : accepted_to(w.egress)) add(*t);
     if (order.empty()) continue;
     out.push_back({w.egress, w.traffic_class, pick(order, usable)->id});

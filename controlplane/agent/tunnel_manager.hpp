@@ -102,6 +102,9 @@ struct TunnelWant {
   std::string egress;
   std::string traffic_class = "default";
   std::vector<std::vector<std::string>> paths;
+  // false: the egress sets up the tunnels (it is behind a NAT); the paths
+  // only rank its tunnels to us for our traffic back.
+  bool set_up = true;
 };
 
 class TunnelManager {

@@ -384,4 +384,32 @@ TEST(TunnelManager, OurTunnelWhoseSpisTheControllerDroppedIsSetUpAgain) {
   EXPECT_NE(m.tunnels()[0].out_spi, first.out_spi);
 }
 
+TEST(TunnelManager, APeersTunnelsAreRankedByOurPathsWhenItSetsThemUp) {
+  FakeMesh fake;
+  TunnelManager m(config(), fake.ops());
+  auto spi = [](std::uint32_t n, std::vector<std::string> path) {
+    return json{{"spi", n}, {"from", path.front()}, {"to", path.back()}, {"path", path}, {"requested_by", "gw-5"}};
+  };
+  const json spis = {{"8193", spi(8193, {"gw-5", "gw-1"})}, {"8194", spi(8194, {"gw-1", "gw-5"})},
+                     {"8195", spi(8195, {"gw-5", "gw-3", "gw-1"})}, {"8196", spi(8196, {"gw-1", "gw-3", "gw-5"})}};
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-3", "up"}, {"gw-5", "up"}}), spis, 0);
+  TunnelKeys direct, via3;
+  direct.tunnel = {8193, 8194, {"gw-5", "gw-1"}, 0};
+  direct.peer = "gw-5";
+  via3.tunnel = {8195, 8196, {"gw-5", "gw-3", "gw-1"}, 0};
+  via3.peer = "gw-5";
+  m.accepted(direct, 0);
+  m.accepted(via3, kSecond);  // newer
+  TunnelWant w{"gw-5", "default", {{"gw-1", "gw-5"}, {"gw-1", "gw-3", "gw-5"}}};
+  w.set_up = false;  // gw-5 is behind a NAT: it sets them up
+  m.want({w}, kSecond);
+  settle(m, 2 * kSecond);
+  EXPECT_EQ(fake.exchanges.load(), 0);  // nothing asked for
+  auto all = [](const std::vector<std::string>&) { return true; };
+  ASSERT_EQ(m.active(all).size(), 1u);
+  EXPECT_EQ(m.active(all)[0].tunnel, "t00002002");  // the direct one (reverse SPI 8194), our primary
+  auto direct_cut = [](const std::vector<std::string>& p) { return p.size() != 2; };
+  EXPECT_EQ(m.active(direct_cut)[0].tunnel, "t00002004");
+}
+
 }  // namespace
