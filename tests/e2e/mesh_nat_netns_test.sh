@@ -41,13 +41,6 @@ cleanup() {
   if [[ -n "${MESHGW_KEEP:-}" ]]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$dir"/*.log; do echo "== $f"; tail -25 "$f"; done
-  exit 1
-}
-in_ns() { local ns="$tag-$1"; shift; ip netns exec "$ns" "$@"; }
-bg() { local ns="$tag-$1"; shift; exec ip netns exec "$ns" "$@"; }
 
 netns_make "${nss[@]}"
 ip -n "$tag-ul" link add br0 type bridge
@@ -93,24 +86,8 @@ ip -n "$tag-hn1" route add 203.0.113.0/24 via 198.51.100.1
 ip -n "$tag-hn2" addr add 203.0.113.30/24 dev eth0
 ip -n "$tag-hn2" route add 198.51.100.0/24 via 203.0.113.1
 
-in_ns ctl "$meshctld" init --state-dir "$dir/ctl" --server-ip 198.18.0.100 --token-file "$dir/admin.token" \
-  > "$dir/init.log" 2>&1 || fail "meshctld init"
-cat > "$dir/meshctld.toml" <<EOT
-[controller]
-state_dir = "$dir/ctl"
-[api]
-listen = "198.18.0.100:8443"
-[beacons]
-listen = "198.18.0.100:8444"
-down_after_ms = 3000
-EOT
-bg ctl "$meshctld" --config "$dir/meshctld.toml" > "$dir/meshctld.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q '^meshctld: ready' "$dir/meshctld.log" && break; sleep 0.1; done
-grep -q '^meshctld: ready' "$dir/meshctld.log" || fail "meshctld did not start"
-export MESHCTL_SERVER=https://198.18.0.100:8443 MESHCTL_CA="$dir/ctl/ca.pem"
-MESHCTL_TOKEN="$(cat "$dir/admin.token")"
-export MESHCTL_TOKEN
+meshctld_setup "$tag-ctl" 198.18.0.100 3000
+meshctld_start
 ctl() { in_ns ctl "$meshctl" "$@"; }
 
 gateway() {  # name role wan/len mac-byte [lan/len] [extra controller lines] [extra wan port lines]

@@ -38,7 +38,6 @@ cleanup() {
   if [[ -n "${MESHGW_KEEP:-}" ]]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$dir"/*.log; do echo "== $f"; tail -20 "$f"; done; exit 1; }
 
 netns_make "$ns_ctl" "$ns_a" "$ns_b" "$ns_c" "$ns_ul"
 for ns in "$ns_ul" "$ns_ctl"; do ip -n "$ns" link add br0 type bridge; ip -n "$ns" link set br0 up; done
@@ -59,24 +58,8 @@ for g in a b c; do
 done
 
 # The controller, reachable on the mgmt network.
-ip netns exec "$ns_ctl" "$meshctld" init --state-dir "$dir/ctl" --server-ip 198.19.0.1 --token-file "$dir/admin.token" \
-  > "$dir/init.log" 2>&1 || fail "meshctld init"
-cat > "$dir/meshctld.toml" <<EOT
-[controller]
-state_dir = "$dir/ctl"
-[api]
-listen = "198.19.0.1:8443"
-[beacons]
-listen = "198.19.0.1:8444"
-down_after_ms = 2000
-EOT
-ip netns exec "$ns_ctl" "$meshctld" --config "$dir/meshctld.toml" > "$dir/meshctld.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q '^meshctld: ready' "$dir/meshctld.log" && break; sleep 0.1; done
-grep -q '^meshctld: ready' "$dir/meshctld.log" || fail "meshctld did not start"
-export MESHCTL_SERVER=https://198.19.0.1:8443 MESHCTL_CA="$dir/ctl/ca.pem"
-MESHCTL_TOKEN="$(cat "$dir/admin.token")"
-export MESHCTL_TOKEN
+meshctld_setup "$ns_ctl" 198.19.0.1 2000
+meshctld_start
 ctl() { ip netns exec "$ns_ctl" "$meshctl" "$@"; }
 
 gateway_config() {  # name, wan address, mac suffix

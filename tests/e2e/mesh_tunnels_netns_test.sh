@@ -53,15 +53,6 @@ cleanup() {
   if [[ -n "${MESHGW_KEEP:-}" ]]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$dir"/*.log; do echo "== $f"; tail -25 "$f"; done
-  exit 1
-}
-in_ns() { local ns="$tag-$1"; shift; ip netns exec "$ns" "$@"; }
-# For "bg NS CMD... &": the background job becomes CMD itself, so its PID
-# takes signals (a function left as a subshell would not pass them on).
-bg() { local ns="$tag-$1"; shift; exec ip netns exec "$ns" "$@"; }
 
 netns_make "${nss[@]}"
 for ns in ul ctl; do ip -n "$tag-$ns" link add br0 type bridge; ip -n "$tag-$ns" link set br0 up; done
@@ -104,28 +95,8 @@ for g in "${gws[@]}"; do
 done
 
 # The controller on the mgmt network.
-in_ns ctl "$meshctld" init --state-dir "$dir/ctl" --server-ip 198.19.0.1 --token-file "$dir/admin.token" \
-  > "$dir/init.log" 2>&1 || fail "meshctld init"
-cat > "$dir/meshctld.toml" <<EOT
-[controller]
-state_dir = "$dir/ctl"
-[api]
-listen = "198.19.0.1:8443"
-[beacons]
-listen = "198.19.0.1:8444"
-down_after_ms = 2000
-EOT
-start_controller() {
-  bg ctl "$meshctld" --config "$dir/meshctld.toml" >> "$dir/meshctld.log" 2>&1 &
-  ctl_pid=$!
-  pids+=($ctl_pid)
-  for _ in $(seq 100); do [[ "$(grep -c '^meshctld: ready' "$dir/meshctld.log")" -ge "$1" ]] && return 0; sleep 0.1; done
-  fail "meshctld did not start"
-}
-start_controller 1
-export MESHCTL_SERVER=https://198.19.0.1:8443 MESHCTL_CA="$dir/ctl/ca.pem"
-MESHCTL_TOKEN="$(cat "$dir/admin.token")"
-export MESHCTL_TOKEN
+meshctld_setup "$tag-ctl" 198.19.0.1 2000
+meshctld_start
 ctl() { in_ns ctl "$meshctl" "$@"; }
 
 for g in "${gws[@]}"; do
@@ -380,9 +351,9 @@ grep -q " 0% packet loss" "$dir/ping-revoked.txt" || fail "e1 -> e2 after the re
 # 8. The controller killed and restarted while traffic flows: nothing lost.
 stream_start "$tag-he2" "$tag-he1" "${host[e2]}" 6002 500 5 "$dir/restart.json"
 sleep 1
-kill -KILL "$ctl_pid"; wait "$ctl_pid" 2>/dev/null || true
+kill -KILL "$meshctld_pid"; wait "$meshctld_pid" 2>/dev/null || true
 sleep 1.5
-start_controller 2
+meshctld_start
 stream_finish
 lost="$(stream_field "$dir/restart.json" lost)"
 echo "controller killed and restarted under traffic: $(cat "$dir/restart.json")"
@@ -390,7 +361,7 @@ echo "controller killed and restarted under traffic: $(cat "$dir/restart.json")"
 
 # 8b. With the controller away, a cut still fails over (the backups are
 # already set up; the decision is the gateway's own).
-kill -KILL "$ctl_pid"; wait "$ctl_pid" 2>/dev/null || true
+kill -KILL "$meshctld_pid"; wait "$meshctld_pid" 2>/dev/null || true
 path_before="$(active_path e1 "${id[e2]}")"
 transit_of "$path_before"
 stream_start "$tag-he2" "$tag-he1" "${host[e2]}" 6003 1000 3 "$dir/away.json"
@@ -403,7 +374,7 @@ echo "controller away: cut e1 - $transit; $path_before -> $path_after; stream $(
 [[ -n "$path_after" && "$path_after" != "$path_before" ]] || fail "no failover while the controller was away"
 $py -c "import sys; sys.exit(0 if float('$away_gap') < 300 else 1)" || fail "failover without the controller: gap $away_gap ms"
 restore "${wan[e1]}" "${wan[$transit]}"
-start_controller 3
+meshctld_start
 
 # 9. An ACL from the controller: UDP to port 7000 between the edges' sites
 # is denied in both directions; port 7001 still passes.

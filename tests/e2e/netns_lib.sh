@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Shared by the netns e2e tests (sourced): the root check that skips cleanly,
-# and a veth helper. Each test keeps its own names (per-PID tag), cleanup
-# trap and diagram.
+# namespaces, veths, teardown, a paced stream, failing with the logs, and
+# meshctld in a namespace. Each test keeps its own names (per-PID $tag), its
+# $dir, its pids array, cleanup trap and diagram.
 
 # Exits 77 (meson's "skipped") with a clear message without root or netns.
 netns_require() {
@@ -68,3 +69,50 @@ stream_finish() {
 }
 # stream_field FILE FIELD: one figure of a stream's JSON.
 stream_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+# The test failed: the message, then the end of every log in $dir.
+fail() {
+  echo "FAIL: $*"
+  for f in "$dir"/*.log; do echo "== $f"; tail -25 "$f"; done
+  exit 1
+}
+# in_ns NAME CMD...: CMD in namespace $tag-NAME.
+in_ns() { local ns="$tag-$1"; shift; ip netns exec "$ns" "$@"; }
+# For "bg NAME CMD... &": the background job becomes CMD itself, so its PID
+# takes signals (a function left as a subshell would not pass them on).
+bg() { local ns="$tag-$1"; shift; exec ip netns exec "$ns" "$@"; }
+
+# meshctld_setup NS IP DOWN_AFTER_MS: a mesh (CA, admin token) in $dir/ctl
+# for a controller on IP (API 8443, beacons 8444) in namespace NS, its
+# config in $dir/meshctld.toml, and meshctl's environment for it.
+meshctld_setup() {
+  meshctld_ns="$1"
+  ip netns exec "$1" "$meshctld" init --state-dir "$dir/ctl" --server-ip "$2" --token-file "$dir/admin.token" \
+    > "$dir/init.log" 2>&1 || fail "meshctld init"
+  cat > "$dir/meshctld.toml" <<EOT
+[controller]
+state_dir = "$dir/ctl"
+[api]
+listen = "$2:8443"
+[beacons]
+listen = "$2:8444"
+down_after_ms = $3
+EOT
+  export MESHCTL_SERVER="https://$2:8443" MESHCTL_CA="$dir/ctl/ca.pem"
+  MESHCTL_TOKEN="$(cat "$dir/admin.token")"
+  export MESHCTL_TOKEN
+}
+# meshctld_start: starts (or restarts, after a kill) that controller and
+# waits until it is ready; its PID in meshctld_pid (and in pids).
+meshctld_start() {
+  local before
+  before="$(grep -c '^meshctld: ready' "$dir/meshctld.log" 2>/dev/null || true)"
+  ( exec ip netns exec "$meshctld_ns" "$meshctld" --config "$dir/meshctld.toml" >> "$dir/meshctld.log" 2>&1 ) &
+  meshctld_pid=$!
+  pids+=("$meshctld_pid")
+  for _ in $(seq 100); do
+    [[ "$(grep -c '^meshctld: ready' "$dir/meshctld.log" 2>/dev/null || true)" -gt "${before:-0}" ]] && return 0
+    sleep 0.1
+  done
+  fail "meshctld did not start"
+}
