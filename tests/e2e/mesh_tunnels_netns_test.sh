@@ -198,13 +198,18 @@ done
 path_e1_e2="$(active_path e1 "${id[e2]}")"
 echo "tunnels up; e1 -> e2 takes $path_e1_e2"
 IFS='>' read -r -a hops <<< "$path_e1_e2"
-[[ ${#hops[@]} == 3 ]] || fail "e1 -> e2 should take three hops (UDP between them is dropped), takes $path_e1_e2"
-transit_of() {  # sets transit_id and transit from a path "a>b>c"
-  local hops
+(( ${#hops[@]} >= 3 )) || fail "e1 -> e2 should take at least three hops (UDP between them is dropped), takes $path_e1_e2"
+transit_of() {  # sets transit_id and transit (the first hop) from a path "a>b>...>z"; no edge transits
+  local hops h g
   IFS='>' read -r -a hops <<< "$1"
   transit_id="${hops[1]}"
   for g in "${gws[@]}"; do [[ "${id[$g]}" == "$transit_id" ]] && transit="$g"; done
-  [[ "${role[$transit]}" != edge ]] || fail "an edge ($transit) transits without the policy allowing it"
+  for h in "${hops[@]:1:${#hops[@]}-2}"; do
+    for g in "${gws[@]}"; do
+      [[ "${id[$g]}" == "$h" && "${role[$g]}" == edge ]] && fail "an edge ($g) transits without the policy allowing it"
+    done
+  done
+  return 0
 }
 transit_of "$path_e1_e2"
 in_ns e1 "$meshctl" gateway peers --stats "http://127.0.0.1:$(stats_port e1)" > "$dir/peers.txt" || fail "meshctl gateway peers"
@@ -280,29 +285,36 @@ lost="$(stream_field "$dir/rekey-stream.json" lost)"
 echo "rekey under traffic: $(cat "$dir/rekey-stream.json") (e1 retired $rekeyed tunnels after a rekey)"
 [[ "$lost" == 0 ]] || fail "the stream lost $lost datagrams across the rekey"
 
-# 5. Three hops, standard ESP on both links, SPIs matching the relay entries.
+# 5. Three hops or more, standard ESP on every link, SPIs matching the
+# relay entries: some tunnel e1 -> e2 through transits was seen on each of
+# its links, relayed at each transit by the entry the controller gave it.
 sleep 0.5
 kill -INT "$tshark_pid"; wait "$tshark_pid" 2>/dev/null || true
 ctl spis -o json > "$dir/spis.json" || fail "meshctl spis"
 in_ns ul tshark -r "$dir/underlay.pcap" -Y esp -T fields -e ip.src -e ip.dst -e esp.spi 2>/dev/null | sort -u > "$dir/esp.txt"
-$py - "$dir/spis.json" "$dir/esp.txt" "${id[e1]}" "${id[e2]}" "$transit_id" "${wan[e1]}" "${wan[e2]}" "${wan[$transit]}" <<'PY' || fail "ESP on the underlay does not match the relay entries"
+addresses="{"
+for g in "${gws[@]}"; do addresses+="\"${id[$g]}\": \"${wan[$g]}\","; done
+addresses="${addresses%,}}"
+$py - "$dir/spis.json" "$dir/esp.txt" "${id[e1]}" "${id[e2]}" "$addresses" <<'PY' || fail "ESP on the underlay does not match the relay entries"
 import json, sys
-spis, esp, e1, e2, tr, a1, a2, at = sys.argv[1], sys.argv[2], *sys.argv[3:]
-allocs = json.load(open(spis))["spis"]
+spis, esp, e1, e2, addr = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5])
 seen = set()
 for line in open(esp):
     src, dst, spi = line.split()
     seen.add((src, dst, int(spi, 16)))
 ok = 0
-for s in allocs:
-    if s["path"] != [e1, tr, e2]:
+for s in json.load(open(spis))["spis"]:
+    path = s["path"]
+    if len(path) < 3 or path[0] != e1 or path[-1] != e2:
         continue
-    relays = s["relays"]
-    assert relays == [{"gateway": tr, "prev": e1, "next": e2}], relays
-    if (a1, at, s["spi"]) in seen and (at, a2, s["spi"]) in seen:
+    assert s["relays"] == [{"gateway": path[i], "prev": path[i - 1], "next": path[i + 1]}
+                           for i in range(1, len(path) - 1)], s["relays"]
+    links = [(addr[path[i]], addr[path[i + 1]]) for i in range(len(path) - 1)]
+    if all((a, b, s["spi"]) in seen for a, b in links):
         ok += 1
-        print(f"SPI {s['spi']:#010x}: {a1} -> {at} and relayed {at} -> {a2} (relay entry at {tr})")
-assert ok >= 1, f"no SPI of {e1} > {tr} > {e2} seen on both links: {sorted(seen)}"
+        print(f"SPI {s['spi']:#010x} on every link of {' > '.join(path)}, relayed by its entries at "
+              + ", ".join(path[1:-1]))
+assert ok >= 1, f"no SPI of a tunnel {e1} -> {e2} through transits seen on all its links: {sorted(seen)}"
 PY
 # tshark's ESP dissector reads every packet from e1 as standard ESP: SPI and sequence number.
 in_ns ul tshark -r "$dir/underlay.pcap" -Y "esp && ip.src == ${wan[e1]}" -T fields -e esp.spi -e esp.sequence \
@@ -413,6 +425,6 @@ echo "ACL from the controller: port 7000 denied both ways (e1 dropped $((denied_
 
 tok="$(cat "$dir/e1.token")"
 grep -qF "$tok" "$dir"/*.log && fail "a join token reached a log"
-echo "PASS: 5 gateways joined; every site pair carries ping, TCP and UDP both ways; 3-hop ESP relayed by SPI;" \
+echo "PASS: 5 gateways joined; every site pair carries ping, TCP and UDP both ways; ESP relayed by SPI through transits;" \
   "rekey and controller restart lose nothing; failover gap $gap ms ($away_gap ms with the controller away);" \
   "revocation effective in $revoke_ms ms"
