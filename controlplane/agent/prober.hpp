@@ -26,6 +26,10 @@ struct ProberConfig {
   unsigned down_after_lost = 3;              // consecutive losses that make a peer down
   double ewma_alpha = 0.2;
   std::uint16_t first_port = 40000;          // source ports, one per peer
+  // expire() calls further apart than this mean the control thread was not
+  // running (a busy machine); the time it was away does not count toward
+  // the probes' timeouts, since their replies may be waiting unread.
+  std::uint64_t stall_ns = 50'000'000;
 };
 
 struct ProbeTarget {
@@ -101,6 +105,7 @@ class Prober {
   std::map<std::string, Peer> peers_;
   std::map<std::string, PeerProbeStats> stats_;
   std::map<std::uint16_t, std::string> by_port_;
+  std::uint64_t last_expire_ns_ = 0;
 };
 
 }  // namespace meshgw::agent

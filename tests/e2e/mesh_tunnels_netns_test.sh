@@ -195,7 +195,26 @@ for _ in $(seq 200); do
   sleep 0.1
 done
 [[ $ready == 1 ]] || fail "not every site gateway has an active tunnel to the others"
-path_e1_e2="$(active_path e1 "${id[e2]}")"
+# What e1's admin API shows, read while paths may still settle (a probe
+# turn can move the active tunnel between two reads): the active path, the
+# same path in "meshctl gateway peers", and the metrics. Sets why on failure.
+peers_view() {
+  local m
+  path_e1_e2="$(active_path e1 "${id[e2]}")"
+  [[ -n "$path_e1_e2" ]] || { why="e1 has no active tunnel to e2"; return 1; }
+  in_ns e1 "$meshctl" gateway peers --stats "http://127.0.0.1:$(stats_port e1)" > "$dir/peers.txt" ||
+    { why="meshctl gateway peers failed"; return 1; }
+  grep -q "${path_e1_e2//>/ > } .* active " "$dir/peers.txt" ||
+    { why="gateway peers does not show the active tunnel $path_e1_e2: $(cat "$dir/peers.txt")"; return 1; }
+  admin e1 /metrics > "$dir/metrics.txt" || { why="no /metrics"; return 1; }
+  for m in "meshgw_peer_rtt_seconds{peer=\"${id[c1]}\"}" "meshgw_peer_up{peer=\"${id[c2]}\"} 1" 'meshgw_path_cost{' \
+           "meshgw_tunnel_active{.*path=\"$path_e1_e2\".*} 1" 'meshgw_tunnel_setups_total'; do
+    grep -q "$m" "$dir/metrics.txt" || { why="/metrics lacks $m"; return 1; }
+  done
+}
+why=""
+for _ in $(seq 30); do peers_view && break; sleep 0.2; done
+peers_view || fail "$why"
 echo "tunnels up; e1 -> e2 takes $path_e1_e2"
 IFS='>' read -r -a hops <<< "$path_e1_e2"
 (( ${#hops[@]} >= 3 )) || fail "e1 -> e2 should take at least three hops (UDP between them is dropped), takes $path_e1_e2"
@@ -212,13 +231,6 @@ transit_of() {  # sets transit_id and transit (the first hop) from a path "a>b>.
   return 0
 }
 transit_of "$path_e1_e2"
-in_ns e1 "$meshctl" gateway peers --stats "http://127.0.0.1:$(stats_port e1)" > "$dir/peers.txt" || fail "meshctl gateway peers"
-grep -q "${path_e1_e2//>/ > } .* active " "$dir/peers.txt" || { cat "$dir/peers.txt"; fail "gateway peers does not show the active tunnel"; }
-admin e1 /metrics > "$dir/metrics.txt" || fail "no /metrics"
-for m in "meshgw_peer_rtt_seconds{peer=\"${id[c1]}\"}" "meshgw_peer_up{peer=\"${id[c2]}\"} 1" 'meshgw_path_cost{' \
-         "meshgw_tunnel_active{.*path=\"$path_e1_e2\".*} 1" 'meshgw_tunnel_setups_total'; do
-  grep -q "$m" "$dir/metrics.txt" || fail "/metrics lacks $m"
-done
 
 # 3. The underlay capture, then traffic in both directions between all sites.
 bg ul tshark -q -B 64 -i br0 -w "$dir/underlay.pcap" -f "udp port 4500" 2>"$dir/tshark.log" &

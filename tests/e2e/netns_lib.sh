@@ -29,6 +29,7 @@ veth() {
 # namespaces: netns_teardown "PID..." NS... (for a test's EXIT trap).
 netns_teardown() {
   local p ns
+  trap - ERR  # cleaning up, every step is tried
   for p in $1; do kill -INT "$p" 2>/dev/null; done
   for p in $1; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -70,12 +71,19 @@ stream_finish() {
 # stream_field FILE FIELD: one figure of a stream's JSON.
 stream_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
-# The test failed: the message, then the end of every log in $dir.
+# The test failed: the end of every log in $dir, then the message (last, so
+# it survives when only the end of the output is kept).
 fail() {
-  echo "FAIL: $*"
+  local f
+  trap - ERR
   for f in "$dir"/*.log; do echo "== $f"; tail -25 "$f"; done
+  echo "FAIL: $*"
   exit 1
 }
+# A command that fails outside "|| fail" (set -e would end the test with no
+# word) fails the test naming its line and command.
+set -E
+trap 'fail "line $LINENO: \"$BASH_COMMAND\" exited with $?"' ERR
 # in_ns NAME CMD...: CMD in namespace $tag-NAME.
 in_ns() { local ns="$tag-$1"; shift; ip netns exec "$ns" "$@"; }
 # For "bg NAME CMD... &": the background job becomes CMD itself, so its PID

@@ -2,7 +2,8 @@
 // The TWAMP-light sender with injected clocks: probes paced per peer, the
 // reflector's residence time taken out of the RTT, EWMA and jitter, loss
 // over the window, down after consecutive losses (and up again on a reply),
-// late, duplicate and forged replies refused, what beacons report.
+// late, duplicate and forged replies refused, what beacons report, and the
+// control thread's own stall not taken for loss.
 #include "controlplane/agent/prober.hpp"
 
 #include <gtest/gtest.h>
@@ -75,6 +76,36 @@ TEST(Prober, LossWindowDownAfterConsecutiveLossesAndBackUp) {
   for (int i = 0; i < 3; ++i) step(true);
   EXPECT_TRUE(p.stats().at("gw-2").up);
   EXPECT_LT(p.neighbours()[0].loss_ppm, 1'000'000u);
+}
+
+TEST(Prober, TheControlThreadsOwnStallIsNotLoss) {
+  // Probes sent, then the thread sleeps 400 ms (a busy machine): the replies
+  // that wait unread are still matched, and nothing counts as lost for the
+  // time the thread was away. Real silence afterwards still takes it down.
+  Prober p({.interval_ns = 20 * kMs, .timeout_ns = 100 * kMs, .window = 20, .down_after_lost = 3, .stall_ns = 50 * kMs});
+  p.set_targets({{"gw-2", 1}});
+  std::uint64_t now = 0;
+  std::vector<ProbeToSend> sent;
+  for (; now < 60 * kMs; now += 10 * kMs) {
+    for (const auto& s : p.due(now, now)) sent.push_back(s);
+    p.expire(now);
+  }
+  ASSERT_EQ(sent.size(), 3u);
+  ASSERT_TRUE(p.on_reply(reply_to(sent[0], 1000), now));  // the first answered before the stall
+  now += 400 * kMs;  // the thread was away; the other two probes' replies never came
+  EXPECT_TRUE(p.expire(now).empty());
+  EXPECT_EQ(p.stats().at("gw-2").lost, 0u);
+  EXPECT_TRUE(p.stats().at("gw-2").up);
+  // Running again on 10 ms turns with no answers: down within about 100 ms
+  // of the last probe's credited deadline plus three intervals.
+  std::vector<std::string> down;
+  const std::uint64_t resumed = now;
+  for (; now < resumed + 300 * kMs && down.empty(); now += 10 * kMs) {
+    p.due(now, now);
+    down = p.expire(now);
+  }
+  ASSERT_EQ(down, std::vector<std::string>{"gw-2"});
+  EXPECT_LE(now - resumed, 160 * kMs);
 }
 
 TEST(Prober, TargetsComeAndGo) {
