@@ -20,7 +20,12 @@ using nlohmann::json;
 
 namespace {
 constexpr std::size_t kParkedPerGateway = 4;
-constexpr int kMaxConnections = 64;
+// Connections still in their TLS handshake (anyone can open one) and
+// authenticated ones (gateways of the mesh) have separate budgets: a flood
+// of silent connections pushes out the oldest handshakes, never a gateway.
+constexpr std::size_t kMaxHandshaking = 32;
+constexpr int kMaxAuthenticated = 256;
+constexpr int kMaxThreads = 2 * (static_cast<int>(kMaxHandshaking) + kMaxAuthenticated);
 constexpr auto kParkFor = std::chrono::seconds(60);  // gateways re-park every 45 s
 constexpr int kSpliceIdleMs = 10000;
 }  // namespace
@@ -37,7 +42,7 @@ struct KeyRelay::Conn {
   common::SslPtr ssl;
   const int fd;
   std::condition_variable cv;
-  bool taken = false, done = false;
+  bool taken = false, done = false, dropped = false;
 };
 
 KeyRelay::KeyRelay(common::TlsFiles server, const std::string& address, std::uint16_t port, Allowed allowed)
@@ -71,60 +76,85 @@ void KeyRelay::accept_loop() {
     if (::poll(&p, 1, 200) <= 0) continue;
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    if (active_.load() >= kMaxConnections) {
+    if (active_.load() >= kMaxThreads) {
       ::close(fd);
       ++refused_;
       continue;
     }
+    auto conn = std::make_shared<Conn>(fd);
+    {
+      std::lock_guard lock(mutex_);
+      if (handshaking_.size() >= kMaxHandshaking) {
+        // The oldest handshake has had the most time: a gateway's takes
+        // milliseconds, so it is the likeliest to be a silent one.
+        ::shutdown(handshaking_.front()->fd, SHUT_RDWR);
+        handshaking_.pop_front();
+        ++evicted_;
+      }
+      handshaking_.push_back(conn);
+      conns_.insert(conn);
+    }
     ++active_;
     try {
-      std::thread([this, fd] {
+      std::thread([this, conn] {
         try {
-          serve(fd);
+          serve(conn);
         } catch (const std::exception&) {
           ++refused_;  // a bad or vanished peer costs its own connection only
         }
+        forget(conn);
         --active_;
       }).detach();
     } catch (const std::system_error&) {  // no thread to be had: this connection is refused
+      forget(conn);
       --active_;
-      ::close(fd);
       ++refused_;
     }
   }
 }
 
-void KeyRelay::serve(int fd) {
-  auto conn = std::make_shared<Conn>(fd);
-  {
-    std::lock_guard lock(mutex_);
-    if (stop_) return;
-    conns_.insert(conn);
-  }
-  struct Forget {
-    KeyRelay& r;
-    std::shared_ptr<Conn> c;
-    ~Forget() {
-      std::lock_guard lock(r.mutex_);
-      r.conns_.erase(c);
-    }
-  } forget{*this, conn};
+void KeyRelay::forget(const std::shared_ptr<Conn>& conn) {
+  std::lock_guard lock(mutex_);
+  conns_.erase(conn);
+  handshaking_.erase(std::remove(handshaking_.begin(), handshaking_.end(), conn), handshaking_.end());
+}
+
+void KeyRelay::serve(const std::shared_ptr<Conn>& conn) {
+  if (stop_) return;
+  const int fd = conn->fd;
   conn->ssl.reset(SSL_new(ctx_.get()));
   common::set_socket_timeouts(fd, 5000);
   SSL_set_fd(conn->ssl.get(), fd);
   if (SSL_accept(conn->ssl.get()) != 1) throw std::runtime_error("handshake: " + common::ssl_error());
   const std::string me = common::peer_common_name(conn->ssl.get());
+  {
+    std::lock_guard lock(mutex_);
+    handshaking_.erase(std::remove(handshaking_.begin(), handshaking_.end(), conn), handshaking_.end());
+  }
   if (me.empty() || !allowed_(me, common::peer_serial(conn->ssl.get()))) {
     ++refused_;
     return;
   }
+  if (++authenticated_ > kMaxAuthenticated) {
+    --authenticated_;
+    ++refused_;
+    return;
+  }
+  struct Release {
+    std::atomic<int>& n;
+    ~Release() { --n; }
+  } release{authenticated_};
   const json hello = json::parse(common::read_line(conn->ssl.get(), "key relay"));
   if (hello.value("wait", false)) {
     std::unique_lock lock(mutex_);
     auto& list = parked_[me];
     list.push_back(conn);
-    if (list.size() > kParkedPerGateway) list.pop_front();
-    conn->cv.wait_for(lock, kParkFor, [&] { return conn->taken || stop_; });
+    if (list.size() > kParkedPerGateway) {  // the oldest goes, and its thread with it
+      list.front()->dropped = true;
+      list.front()->cv.notify_all();
+      list.pop_front();
+    }
+    conn->cv.wait_for(lock, kParkFor, [&] { return conn->taken || conn->dropped || stop_; });
     if (conn->taken) {
       conn->cv.wait(lock, [&] { return conn->done; });  // the ingress's thread splices it
       return;

@@ -14,7 +14,9 @@
 //   ingress: {"connect": "gw-7"}       -> {"ok": true} and the splice, or
 //                                      {"ok": false, "error": "..."}
 // Threads: an accept thread and one per connection (few: a handful of
-// NATed gateways park, and a key exchange takes milliseconds).
+// NATed gateways park, and a key exchange takes milliseconds). At most 32
+// connections handshake at once (a newer one pushes out the oldest, so
+// silent connections cannot lock gateways out) and 256 are authenticated.
 #pragma once
 
 #include <atomic>
@@ -43,22 +45,26 @@ class KeyRelay {
   std::uint16_t port() const noexcept { return port_; }
   std::uint64_t spliced() const noexcept { return spliced_.load(); }
   std::uint64_t refused() const noexcept { return refused_.load(); }
+  // Handshakes pushed out by newer connections (a flood of silent ones).
+  std::uint64_t evicted() const noexcept { return evicted_.load(); }
 
  private:
   struct Conn;
   void accept_loop();
-  void serve(int fd);
+  void serve(const std::shared_ptr<Conn>& conn);
+  void forget(const std::shared_ptr<Conn>& conn);
   common::TlsFiles files_;
   Allowed allowed_;
   common::SslCtxPtr ctx_;
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
-  std::atomic<std::uint64_t> spliced_{0}, refused_{0};
-  std::atomic<int> active_{0};
+  std::atomic<std::uint64_t> spliced_{0}, refused_{0}, evicted_{0};
+  std::atomic<int> active_{0}, authenticated_{0};
   std::mutex mutex_;
   std::map<std::string, std::deque<std::shared_ptr<Conn>>> parked_;
   std::set<std::shared_ptr<Conn>> conns_;  // every live connection (shut down on stop)
+  std::deque<std::shared_ptr<Conn>> handshaking_;  // oldest first
   std::thread thread_;
 };
 

@@ -6,7 +6,8 @@
 // another CA and a malformed request all give no keys. Through meshctld's
 // key relay (an egress behind a NAT parks a connection there): the same
 // keys at both ends, and an egress that is not waiting, or a revoked
-// client, gets none.
+// client, gets none; a flood of silent connections does not lock gateways
+// out of the relay.
 #include "controlplane/agent/tunnel_keys.hpp"
 #include "controlplane/common/tls_stream.hpp"
 #include "controlplane/controller/key_relay.hpp"
@@ -188,6 +189,31 @@ TEST(TunnelKeys, ThroughTheKeyRelay) {
   EXPECT_THROW(request_tunnel_keys_relayed(m.gateway("gw-6"), "127.0.0.1", relay.port(), {0x1003, 0x2003, {"gw-6", "gw-2"}, 0}),
                std::runtime_error);
   EXPECT_EQ(relay.spliced(), 1u);
+}
+
+TEST(TunnelKeys, SilentConnectionsDoNotLockGatewaysOutOfTheKeyRelay) {
+  // 100 connections that never start a handshake (more than the relay's
+  // handshake budget): a gateway still parks, and another still reaches it.
+  Mesh m;
+  const TlsIdentity relay_id = m.gateway("meshctld");
+  controller::KeyRelay relay({relay_id.cert_file, relay_id.key_file, relay_id.ca_file}, "127.0.0.1", 0,
+                             [](const std::string&, const std::string&) { return true; });
+  std::vector<int> silent;
+  for (int i = 0; i < 100; ++i) silent.push_back(common::connect_tcp("127.0.0.1", relay.port(), 5000, "test"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all accepted
+  EXPECT_GE(relay.evicted(), 60u);
+  TunnelKeyServer server(m.gateway("gw-2"), "gw-2", "127.0.0.1", 0, nullptr);
+  server.park_at("127.0.0.1", relay.port());
+  for (int i = 0; i < 200 && !server.parked(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(server.parked());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const TunnelRequest t{0x1001, 0x2001, {"gw-1", "gw-2"}, 0};
+  auto pending = std::async(std::launch::async,
+                            [&] { return request_tunnel_keys_relayed(m.gateway("gw-1"), "127.0.0.1", relay.port(), t); });
+  ASSERT_EQ(wait_take(server).size(), 1u);
+  server.installed(0x1001);
+  EXPECT_EQ(pending.get().peer, "gw-2");
+  for (const int fd : silent) ::close(fd);
 }
 
 TEST(TunnelKeys, ASilentClientDoesNotHoldTheServer) {
