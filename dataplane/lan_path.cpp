@@ -106,6 +106,26 @@ void decrement_hop_limit(const InnerInfo& info) noexcept {
 
 }  // namespace
 
+bool seal_on_tunnel(const TunnelTable& tunnels, WorkerContext& ctx, std::uint32_t tun, rte_mbuf* m, Egress* e,
+                    DropReason* why) noexcept {
+  const TunnelRuntime& tr = tunnels.tunnels[tun];
+  crypto::PacketView view = view_after_ethernet(m);
+  crypto::EspStatus status;
+  tr.sa->encap_burst(*ctx.ws, &view, 1, &status);
+  if (status != crypto::EspStatus::ok) {
+    *why = drop_reason(status);
+    return false;
+  }
+  std::uint8_t* eth = frame_from_view(m, view);
+  std::memcpy(eth + 6, ctx.ports[static_cast<std::size_t>(ctx.wan)].mac.data(), 6);
+  store_be16(eth + 12, kEtherIpv4);
+  TunnelCounters& tc = ctx.counters->tunnels[tr.counter_slot];
+  tc.tx_packets.add();
+  tc.tx_bytes.add(view.len);
+  *e = {static_cast<std::uint16_t>(ctx.wan), false, tr.next_hop_ip, nullptr};
+  return true;
+}
+
 std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts,
                                 std::uint16_t n, Egress* egress, DropReason* reasons) noexcept {
   InnerInfo info[kBurst];

@@ -21,61 +21,19 @@ void finish_ipv4_header(std::uint8_t* ip) noexcept {
   store_be16(ip + 10, crypto::internet_checksum(ip, (ip[0] & 0x0fu) * 4u));
 }
 
-// NTP timestamp (RFC 5905: seconds since 1900 . 2^-32 fractions) from the TSC.
-std::uint64_t ntp_now(const WorkerContext& ctx) noexcept {
-  const std::uint64_t delta = rte_rdtsc() - ctx.tsc0;
-  const std::uint64_t sec = delta / ctx.tsc_hz;
-  const std::uint64_t frac = ((delta % ctx.tsc_hz) << 32) / ctx.tsc_hz;
-  return ctx.ntp_at_tsc0 + (sec << 32) + frac;
-}
-
-void store_be64(std::uint8_t* p, std::uint64_t v) noexcept { crypto::store_be64(p, v); }
-
-// RFC 5357 4.2.1 reflector packet, unauthenticated, stateless (the sequence
-// number is the sender's): seq(4) ts(8) err(2) mbz(2) rx_ts(8) sender_seq(4)
-// sender_ts(8) sender_err(2) mbz(2) sender_ttl(1).
-constexpr std::uint32_t kTwampReplyBytes = 41;
-constexpr std::uint32_t kTwampSenderBytes = 14;
-
 bool reflect_twamp(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m, std::uint8_t* ip,
                    std::uint32_t ihl) noexcept {
   const std::uint64_t rx_ts = ntp_now(ctx);
-  std::uint8_t* udp = ip + ihl;
-  const std::uint32_t udp_len = load_be16(udp + 4);
+  const std::uint32_t udp_len = load_be16(ip + ihl + 4);
   if (udp_len < 8 + kTwampSenderBytes || ihl + udp_len > m->data_len - kEthBytes) return false;
-  std::uint8_t* t = udp + 8;
   std::uint32_t payload = udp_len - 8;
-  const std::uint32_t sender_seq = load_be32(t);
-  std::uint8_t sender_ts[8], sender_err[2];
-  std::memcpy(sender_ts, t + 4, 8);
-  std::memcpy(sender_err, t + 12, 2);
-  const std::uint8_t sender_ttl = ip[8];
   if (payload < kTwampReplyBytes) {
     // The reply is never shorter than its fields; grow the frame.
     const std::uint32_t grow = kTwampReplyBytes - payload;
     if (rte_pktmbuf_append(m, static_cast<std::uint16_t>(grow)) == nullptr) return false;
     payload = kTwampReplyBytes;
   }
-  std::memset(t, 0, kTwampReplyBytes);
-  store_be32(t, sender_seq);
-  store_be16(t + 12, 0x0001);  // error estimate: not synchronised, multiplier 1
-  store_be64(t + 16, rx_ts);
-  store_be32(t + 24, sender_seq);
-  std::memcpy(t + 28, sender_ts, 8);
-  std::memcpy(t + 36, sender_err, 2);
-  t[40] = sender_ttl;
-  store_be64(t + 4, ntp_now(ctx));
-  const std::uint32_t src = load_be32(ip + 12);
-  store_be32(ip + 12, load_be32(ip + 16));
-  store_be32(ip + 16, src);
-  ip[8] = 255;  // RFC 5357 4.2: the reflector sends with TTL 255
-  store_be16(ip + 2, static_cast<std::uint16_t>(ihl + 8 + payload));
-  finish_ipv4_header(ip);
-  const std::uint16_t sport = load_be16(udp);
-  store_be16(udp, load_be16(udp + 2));
-  store_be16(udp + 2, sport);
-  store_be16(udp + 4, static_cast<std::uint16_t>(8 + payload));
-  store_be16(udp + 6, 0);
+  write_twamp_reply(ctx, ip, ihl, payload, rx_ts);
   m->data_len = static_cast<std::uint16_t>(kEthBytes + ihl + 8 + payload);
   m->pkt_len = m->data_len;
   swap_macs(mbuf_bytes(m), ctx.ports[port].mac);
@@ -97,6 +55,60 @@ bool take_icmp_token(WorkerContext& ctx) noexcept {
 }
 
 }  // namespace
+
+std::uint64_t ntp_now(const WorkerContext& ctx) noexcept {
+  const std::uint64_t delta = rte_rdtsc() - ctx.tsc0;
+  const std::uint64_t sec = delta / ctx.tsc_hz;
+  const std::uint64_t frac = ((delta % ctx.tsc_hz) << 32) / ctx.tsc_hz;
+  return ctx.ntp_at_tsc0 + (sec << 32) + frac;
+}
+
+// Reply: seq(4) ts(8) err(2) mbz(2) rx_ts(8) sender_seq(4) sender_ts(8)
+// sender_err(2) mbz(2) sender_ttl(1); the sequence number is the sender's.
+void write_twamp_reply(const WorkerContext& ctx, std::uint8_t* ip, std::uint32_t ihl, std::uint32_t payload,
+                       std::uint64_t rx_ts) noexcept {
+  std::uint8_t* udp = ip + ihl;
+  std::uint8_t* t = udp + 8;
+  const std::uint32_t sender_seq = load_be32(t);
+  std::uint8_t sender_ts[8], sender_err[2];
+  std::memcpy(sender_ts, t + 4, 8);
+  std::memcpy(sender_err, t + 12, 2);
+  const std::uint8_t sender_ttl = ip[8];
+  std::memset(t, 0, kTwampReplyBytes);
+  store_be32(t, sender_seq);
+  store_be16(t + 12, 0x0001);  // error estimate: not synchronised, multiplier 1
+  crypto::store_be64(t + 16, rx_ts);
+  store_be32(t + 24, sender_seq);
+  std::memcpy(t + 28, sender_ts, 8);
+  std::memcpy(t + 36, sender_err, 2);
+  t[40] = sender_ttl;
+  crypto::store_be64(t + 4, ntp_now(ctx));
+  const std::uint32_t src = load_be32(ip + 12);
+  store_be32(ip + 12, load_be32(ip + 16));
+  store_be32(ip + 16, src);
+  ip[8] = 255;  // RFC 5357 4.2: the reflector sends with TTL 255
+  store_be16(ip + 2, static_cast<std::uint16_t>(ihl + 8 + payload));
+  finish_ipv4_header(ip);
+  const std::uint16_t sport = load_be16(udp);
+  store_be16(udp, load_be16(udp + 2));
+  store_be16(udp + 2, sport);
+  store_be16(udp + 4, static_cast<std::uint16_t>(8 + payload));
+  store_be16(udp + 6, 0);
+}
+
+WorkerEvent twamp_reply_event(const WorkerContext& ctx, std::uint16_t port, const std::uint8_t* ip, std::uint32_t ihl,
+                              std::uint32_t tunnel_spi) noexcept {
+  const std::uint8_t* t = ip + ihl + 8;
+  WorkerEvent ev{WorkerEvent::Kind::probe_reply, port, load_be32(ip + 12), {}};
+  ev.probe_port = load_be16(ip + ihl + 2);
+  ev.probe_seq = load_be32(t + 24);
+  ev.t1 = crypto::load_be64(t + 28);
+  ev.t2 = crypto::load_be64(t + 16);
+  ev.t3 = crypto::load_be64(t + 4);
+  ev.t4 = ntp_now(ctx);
+  ev.tunnel_spi = tunnel_spi;
+  return ev;
+}
 
 void handle_local_ipv4(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noexcept {
   std::uint8_t* eth = mbuf_bytes(m);
@@ -128,15 +140,7 @@ void handle_local_ipv4(WorkerContext& ctx, std::uint16_t port, rte_mbuf* m) noex
   if (ip[9] == kProtoUdp && first_fragment && ctx.twamp_port != 0 && ctx.ports[port].role == PortRole::wan &&
       len >= ihl + 8 + kTwampReplyBytes && load_be16(ip + ihl) == ctx.twamp_port &&
       load_be16(ip + ihl + 2) >= kProbePortFirst && load_be16(ip + ihl + 2) <= kProbePortLast) {
-    const std::uint8_t* t = ip + ihl + 8;
-    WorkerEvent ev{WorkerEvent::Kind::probe_reply, port, load_be32(ip + 12), {}};
-    ev.probe_port = load_be16(ip + ihl + 2);
-    ev.probe_seq = load_be32(t + 24);
-    ev.t1 = crypto::load_be64(t + 28);
-    ev.t2 = crypto::load_be64(t + 16);
-    ev.t3 = crypto::load_be64(t + 4);
-    ev.t4 = ntp_now(ctx);
-    if (ctx.events->push(ev)) ctx.counters->probe_replies.add();
+    if (ctx.events->push(twamp_reply_event(ctx, port, ip, ihl, 0))) ctx.counters->probe_replies.add();
     else ctx.counters->probe_replies_dropped.add();
     rte_pktmbuf_free(m);
     return;

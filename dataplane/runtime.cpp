@@ -308,6 +308,7 @@ rte_mbuf* Dataplane::wan_udp_frame(std::uint32_t dst_ipv4, std::uint16_t src_por
     return nullptr;
   }
   std::memset(frame, 0, bytes);
+  m->hash.usr = 0;  // sent as it is (send_tunnel_probe names a tunnel's outbound SPI here)
   std::memcpy(frame + 6, p.mac.data(), 6);  // the worker writes the next hop's MAC
   store_be16(frame + 12, kEtherIpv4);
   std::uint8_t* ip = frame + kEthBytes;
@@ -346,6 +347,19 @@ bool Dataplane::send_probe(std::uint32_t dst_ipv4, std::uint16_t src_port, std::
   store_be32(t, seq);
   crypto::store_be64(t + 4, t1_ntp);
   store_be16(t + 12, 0x0001);  // error estimate: not synchronised, multiplier 1
+  return inject(m);
+}
+
+bool Dataplane::send_tunnel_probe(std::uint32_t out_spi, std::uint32_t dst_ipv4, std::uint16_t src_port,
+                                  std::uint32_t seq, std::uint64_t t1_ntp) {
+  if (out_spi == 0) return false;
+  std::uint8_t* t = nullptr;
+  rte_mbuf* m = wan_udp_frame(dst_ipv4, src_port, settings_.twamp_port, 41, 255, &t);
+  if (m == nullptr) return false;
+  store_be32(t, seq);
+  crypto::store_be64(t + 4, t1_ntp);
+  store_be16(t + 12, 0x0001);
+  m->hash.usr = out_spi;  // the worker encrypts it on this tunnel
   return inject(m);
 }
 
@@ -432,7 +446,10 @@ DataplaneStats Dataplane::stats() const {
     MESHGW_WORKER_EVENTS(MESHGW_X)
 #undef MESHGW_X
   }
-  if (const Snapshot* cur = publisher_.current()) s.snapshot_version = cur->version;
+  if (const Snapshot* cur = publisher_.current()) {
+    s.snapshot_version = cur->version;
+    s.snapshot_policy_rules = cur->policy ? cur->policy->verdicts.size() : 0;
+  }
   s.snapshots_published = publisher_.published();
   s.snapshots_freed = publisher_.freed();
   s.snapshots_waiting = publisher_.published() - publisher_.freed() - 1;

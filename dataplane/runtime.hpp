@@ -49,6 +49,7 @@ struct DataplaneStats {
 #undef MESHGW_X
   std::vector<std::vector<std::uint64_t>> per_worker_drops;  // [worker][reason]
   std::uint64_t snapshot_version = 0, snapshots_published = 0, snapshots_freed = 0;
+  std::uint64_t snapshot_policy_rules = 0;  // policy rules the workers enforce now
   std::uint64_t snapshots_waiting = 0;
   std::uint64_t neighbours = 0;
 };
@@ -84,6 +85,13 @@ class Dataplane {
   // 0. False when no mbuf or the queue to the worker is full (the prober
   // counts it as lost).
   bool send_probe(std::uint32_t dst_ipv4, std::uint16_t src_port, std::uint32_t seq, std::uint64_t t1_ntp);
+  // The same test packet inside the tunnel whose outbound SA is out_spi,
+  // from our WAN address to dst_ipv4 (the egress's): the egress's fast path
+  // reflects it on the tunnel's inbound half, so its reply (a probe reply
+  // event with tunnel_spi set) shows the whole path works, keys and relays
+  // included. False as send_probe; a tunnel not in the plan drops it.
+  bool send_tunnel_probe(std::uint32_t out_spi, std::uint32_t dst_ipv4, std::uint16_t src_port, std::uint32_t seq,
+                         std::uint64_t t1_ntp);
   // Control thread: a NAT keepalive (RFC 3948 2.3: one byte 0xFF, UDP 4500
   // to dst_ipv4:dst_port) that keeps this gateway's NAT mapping open
   // towards a peer. False when it could not be queued.

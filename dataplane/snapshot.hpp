@@ -76,6 +76,7 @@ struct InboundRuntime {
   crypto::InboundSa* sa;
   std::uint32_t first_site = 0, site_count = 0;  // range in TunnelTable::sites
   std::uint16_t counter_slot = 0;
+  std::uint32_t tunnel = kNoEntry;  // the tunnel this SA is the inbound half of (probe replies go out on it)
 };
 
 struct RelayRuntime {
@@ -89,6 +90,7 @@ struct TunnelTable {
   std::vector<TunnelRuntime> tunnels;
   std::vector<std::string> ids;
   SpiMap<InboundRuntime> inbound;
+  SpiMap<std::uint32_t> by_out_spi;  // outbound SPI -> index in tunnels (the prober's test packets)
   std::vector<routing::IpPrefix> sites;
   std::vector<std::shared_ptr<void>> owners;  // keeps the SAs alive while this piece is
   std::size_t bytes() const noexcept;

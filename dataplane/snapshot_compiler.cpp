@@ -63,7 +63,7 @@ void RouteTable::lookup_v6(std::uint8_t (*dst)[16], std::uint32_t* target, unsig
 }
 
 std::size_t TunnelTable::bytes() const noexcept {
-  return tunnels.capacity() * sizeof(TunnelRuntime) + inbound.bytes() +
+  return tunnels.capacity() * sizeof(TunnelRuntime) + inbound.bytes() + by_out_spi.bytes() +
          sites.capacity() * sizeof(routing::IpPrefix) +
          owners.size() * (sizeof(crypto::OutboundSa) + sizeof(crypto::InboundSa)) / 2 +
          ids.capacity() * sizeof(std::string);
@@ -210,8 +210,10 @@ std::shared_ptr<const TunnelTable> SnapshotCompiler::build_tunnels(const routing
     if (!out || !in) continue;
     table->tunnels.push_back({out.get(), t.local.ip, t.next_hop.ip, t.mtu, slot});
     table->ids.push_back(t.id);
+    const auto index = static_cast<std::uint32_t>(table->tunnels.size() - 1);
     InboundRuntime rt{in.get(), static_cast<std::uint32_t>(table->sites.size()),
-                      static_cast<std::uint32_t>(t.remote_sites.size()), slot};
+                      static_cast<std::uint32_t>(t.remote_sites.size()), slot, index};
+    table->by_out_spi.insert(t.out_spi, index);
     table->sites.insert(table->sites.end(), t.remote_sites.begin(), t.remote_sites.end());
     table->inbound.insert(t.in_spi, rt);
     table->owners.push_back(std::move(out));

@@ -66,6 +66,9 @@ struct StageOutput {
     egress[n_good] = e;
     good[n_good++] = m;
   }
+  // Taken by the stage itself (handed to the control thread): freed here,
+  // neither forwarded nor a drop.
+  void consume(rte_mbuf* m) noexcept { rte_pktmbuf_free(m); }
   // Writes the outcome back over the stage's input; returns the good count.
   std::uint16_t finish(rte_mbuf** pkts, DropReason* reasons) const noexcept {
     std::memcpy(pkts, good, n_good * sizeof(rte_mbuf*));
@@ -74,6 +77,28 @@ struct StageOutput {
     return n_good;
   }
 };
+
+// NTP timestamp (RFC 5905: seconds since 1900 . 2^-32 fractions) from the TSC.
+std::uint64_t ntp_now(const WorkerContext& ctx) noexcept;
+
+// TWAMP-light (RFC 5357 4.2.1, unauthenticated, stateless) reflector fields
+// for the sender's test packet at ip (IPv4, header ihl bytes, UDP payload of
+// at least kTwampReplyBytes): the reply written in place, addresses and
+// ports swapped, lengths and IPv4 checksum set. rx_ts: when it arrived.
+inline constexpr std::uint32_t kTwampReplyBytes = 41;
+inline constexpr std::uint32_t kTwampSenderBytes = 14;
+void write_twamp_reply(const WorkerContext& ctx, std::uint8_t* ip, std::uint32_t ihl, std::uint32_t payload,
+                       std::uint64_t rx_ts) noexcept;
+// The prober's event for a reflected packet at ip (IPv4, UDP, the payload
+// checked to hold kTwampReplyBytes); tunnel_spi: the inbound SPI it came on
+// inside a tunnel, 0 for a neighbour probe.
+WorkerEvent twamp_reply_event(const WorkerContext& ctx, std::uint16_t port, const std::uint8_t* ip, std::uint32_t ihl,
+                              std::uint32_t tunnel_spi) noexcept;
+
+// Encrypts the frame m (Ethernet + inner IP) on tunnel tun and sets where it
+// goes (the tunnel's next hop on the WAN); false with *why if it failed.
+bool seal_on_tunnel(const TunnelTable& tunnels, WorkerContext& ctx, std::uint32_t tun, rte_mbuf* m, Egress* e,
+                    DropReason* why) noexcept;
 
 inline void count_drop(WorkerContext& ctx, DropReason r) noexcept {
   ctx.counters->drops[static_cast<std::size_t>(r)].add();

@@ -57,10 +57,29 @@ void egress_acl_key(const std::uint8_t* ip, std::uint32_t len, AclKey4& k4, AclK
   make_acl_key(flow_key(ip, len, v6, protocol, l4), k4, k6);
 }
 
+// What a decrypted packet whose source lies outside the tunnel's sites may
+// still be: the prober's in-tunnel TWAMP-light, IPv4/UDP between the two
+// ends' underlay addresses. A test packet to the TWAMP port (padded to the
+// reply's size, as our prober sends it) or a reflected one to a prober port.
+enum class InTunnelProbe { none, test, reply };
+InTunnelProbe in_tunnel_probe(const WorkerContext& ctx, const std::uint8_t* ip, std::uint32_t len) noexcept {
+  if (ctx.twamp_port == 0 || len < 20 || (ip[0] >> 4) != 4 || ip[9] != kProtoUdp) return InTunnelProbe::none;
+  const std::uint32_t ihl = (ip[0] & 0x0fu) * 4u;
+  if (ihl < 20 || (load_be16(ip + 6) & 0x3fff) != 0 || len < ihl + 8 + kTwampReplyBytes ||
+      load_be16(ip + 2) > len || load_be16(ip + ihl + 4) < 8 + kTwampReplyBytes ||
+      ihl + load_be16(ip + ihl + 4) > load_be16(ip + 2))
+    return InTunnelProbe::none;
+  const std::uint16_t sport = load_be16(ip + ihl), dport = load_be16(ip + ihl + 2);
+  if (dport == ctx.twamp_port) return InTunnelProbe::test;
+  if (sport == ctx.twamp_port && dport >= kProbePortFirst && dport <= kProbePortLast) return InTunnelProbe::reply;
+  return InTunnelProbe::none;
+}
+
 }  // namespace
 
 std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts,
-                                std::uint16_t n, Egress* egress, DropReason* reasons) noexcept {
+                                std::uint16_t n, Egress* egress, DropReason* reasons,
+                                std::uint16_t* refused) noexcept {
   StageOutput out;
   auto refuse = [&out](rte_mbuf* m, DropReason r) { out.refuse(m, r); };
   const TunnelTable& tunnels = *snap.tunnels;
@@ -69,6 +88,7 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
 
   // 1. Outer checks and SPI: relay now, or collect for decryption.
   const InboundRuntime* sa_of[kBurst];
+  std::uint32_t outer_spi[kBurst];
   crypto::PacketView esp[kBurst];
   rte_mbuf* to_decrypt[kBurst];
   std::uint16_t n_dec = 0;
@@ -103,6 +123,7 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
       continue;
     }
     sa_of[n_dec] = in;
+    outer_spi[n_dec] = outer.spi;
     esp[n_dec] = v;
     to_decrypt[n_dec++] = m;
   }
@@ -135,8 +156,37 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
         refuse(group[k], drop_reason(status[k]));
         continue;
       }
-      const std::uint8_t* ip = views[k].data;
+      std::uint8_t* ip = views[k].data;
       if (!source_allowed(tunnels, *in, ip)) {
+        // End-to-end probes of the tunnel: a test packet goes back at once
+        // on the tunnel's outbound half; a reply goes to the prober.
+        const InTunnelProbe probe = in_tunnel_probe(ctx, ip, views[k].len);
+        if (probe == InTunnelProbe::test && in->tunnel != kNoEntry) {
+          const std::uint32_t ihl = (ip[0] & 0x0fu) * 4u;
+          write_twamp_reply(ctx, ip, ihl, load_be16(ip + ihl + 4) - 8u, ntp_now(ctx));
+          views[k].len = load_be16(ip + 2);
+          frame_from_view(group[k], views[k]);
+          Egress e;
+          DropReason why;
+          if (seal_on_tunnel(tunnels, ctx, in->tunnel, group[k], &e, &why)) {
+            out.accept(group[k], egress, e);
+            ctx.counters->twamp_reflected.add();
+          } else {
+            refuse(group[k], why);
+          }
+          continue;
+        }
+        if (probe == InTunnelProbe::reply) {
+          tc.rx_packets.add();
+          tc.rx_bytes.add(views[k].len);
+          if (ctx.events->push(twamp_reply_event(ctx, static_cast<std::uint16_t>(ctx.wan), ip, (ip[0] & 0x0fu) * 4u,
+                                                 outer_spi[members[k]])))
+            ctx.counters->probe_replies.add();
+          else
+            ctx.counters->probe_replies_dropped.add();
+          out.consume(group[k]);
+          continue;
+        }
         refuse(group[k], DropReason::inner_source_mismatch);
         continue;
       }
@@ -185,6 +235,7 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
     ++decrypted;
   }
   ctx.counters->decrypted.add(decrypted);  // decrypted and delivered
+  *refused = out.n_bad;
   return out.finish(pkts, reasons);
 }
 

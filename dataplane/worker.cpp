@@ -170,18 +170,34 @@ unsigned poll_once(WorkerContext& ctx) noexcept {
     }
     const std::uint16_t transit = take_local(ctx, port, pkts, n);
     if (transit == 0) continue;
-    const std::uint16_t good = ctx.ports[port].role == PortRole::lan
-                                   ? lan_to_mesh_burst(*snap, ctx, pkts, transit, egress, reasons)
-                                   : mesh_to_lan_burst(*snap, ctx, pkts, transit, egress, reasons);
+    std::uint16_t good, refused;
+    if (ctx.ports[port].role == PortRole::lan) {
+      good = lan_to_mesh_burst(*snap, ctx, pkts, transit, egress, reasons);
+      refused = static_cast<std::uint16_t>(transit - good);
+    } else {
+      good = mesh_to_lan_burst(*snap, ctx, pkts, transit, egress, reasons, &refused);
+    }
     send_all_to_next_hops(*snap, ctx, pkts, egress, good);
-    drop_bad(ctx, pkts, good, transit, reasons);
+    drop_bad(ctx, pkts, good, static_cast<std::uint16_t>(good + refused), reasons);
   }
   if (ctx.inject != nullptr && ctx.wan >= 0 && !ctx.inject->empty()) {
     // The prober's frames: complete but for the next hop's MAC.
     rte_mbuf* m;
     for (unsigned k = 0; k < kBurst && ctx.inject->pop(m); ++k) {
-      const std::uint32_t dst = load_be32(mbuf_bytes(m) + kEthBytes + 16);
-      send_to_next_hop(*snap, ctx, m, {static_cast<std::uint16_t>(ctx.wan), false, dst, nullptr});
+      const std::uint32_t tunnel_spi = m->hash.usr;
+      if (tunnel_spi != 0) {  // an end-to-end probe: sealed on its tunnel first
+        const std::uint32_t* tun = snap->tunnels->by_out_spi.find(tunnel_spi);
+        Egress e;
+        DropReason why = DropReason::no_tunnel;
+        if (tun == nullptr || !seal_on_tunnel(*snap->tunnels, ctx, *tun, m, &e, &why)) {
+          drop(ctx, m, why);
+          continue;
+        }
+        send_to_next_hop(*snap, ctx, m, e);
+      } else {
+        const std::uint32_t dst = load_be32(mbuf_bytes(m) + kEthBytes + 16);
+        send_to_next_hop(*snap, ctx, m, {static_cast<std::uint16_t>(ctx.wan), false, dst, nullptr});
+      }
       ctx.counters->probes_sent.add();
     }
   }

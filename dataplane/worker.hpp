@@ -52,6 +52,7 @@ struct WorkerEvent {
   std::uint16_t probe_port = 0;  // our UDP port it came back to
   std::uint32_t probe_seq = 0;   // the sender sequence number echoed
   std::uint64_t t1 = 0, t2 = 0, t3 = 0, t4 = 0;  // NTP 32.32
+  std::uint32_t tunnel_spi = 0;  // inside a tunnel: the inbound SPI it came on (0: a neighbour probe)
 };
 using EventQueue = boost::lockfree::spsc_queue<WorkerEvent, boost::lockfree::capacity<1024>>;
 // Frames the control thread hands worker 0 to send on the WAN port (the
@@ -138,8 +139,12 @@ struct Egress {
 // with reasons[i], for the caller to count and free.
 std::uint16_t lan_to_mesh_burst(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts,
                                 std::uint16_t n, Egress* egress, DropReason* reasons) noexcept;
+// The same, but the stage may also take packets itself (a tunnel probe's
+// reply for the prober): pkts[good..good + *refused) are the refused ones,
+// and the rest of the n are gone.
 std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mbuf** pkts,
-                                std::uint16_t n, Egress* egress, DropReason* reasons) noexcept;
+                                std::uint16_t n, Egress* egress, DropReason* reasons,
+                                std::uint16_t* refused) noexcept;
 
 // One poll of every RX queue of the worker, all stages, TX flush. Returns the
 // number of packets received. (worker_main's loop body; tests call it.)

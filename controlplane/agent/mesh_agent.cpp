@@ -75,6 +75,13 @@ MeshAgent::MeshAgent(const GatewayConfig& cfg, dataplane::Dataplane& dp, datapla
   pc.down_after_lost = settings_.probe_down_after;
   pc.first_port = dataplane::kProbePortFirst;
   prober_ = std::make_unique<Prober>(pc);
+  if (settings_.tunnel_probe_interval_ms != 0) {
+    TunnelProbeConfig tc;
+    tc.interval_ns = std::uint64_t{settings_.tunnel_probe_interval_ms} * 1'000'000;
+    tc.timeout_ns = std::max(2 * tc.interval_ns, pc.timeout_ns);
+    tc.down_after_lost = settings_.probe_down_after;
+    tunnel_probes_ = std::make_unique<TunnelProbes>(tc);
+  }
   if (settings_.predict) {
     LinkDemandConfig dc;
     dc.sample_interval_ns = std::uint64_t{settings_.forecast_interval_ms} * 1'000'000;
@@ -420,35 +427,6 @@ void MeshAgent::beacon_inputs(std::uint64_t now_ns) {
   report(now_ns, st);
 }
 
-// Probes due go out, replies come in, lost probes expire. A peer that went
-// down moves the active tunnels off it at once (before any recomputation),
-// and the mesh hears of it from a beacon sent now.
-void MeshAgent::probe_turn(std::uint64_t now_ns) {
-  for (const ProbeToSend& p : prober_->due(now_ns, dp_.ntp_now()))
-    dp_.send_probe(p.dst_ipv4, p.src_port, p.seq, p.t1_ntp);  // not sent: it will count as lost
-  for (const dataplane::WorkerEvent& ev : dp_.take_probe_replies())
-    prober_->on_reply({ev.ipv4, ev.probe_port, ev.probe_seq, ev.t1, ev.t2, ev.t3, ev.t4}, now_ns);
-  const auto down = prober_->expire(now_ns);
-  std::set<std::string> up;
-  for (const auto& [peer, s] : prober_->stats())
-    if (s.up) up.insert(peer);
-  if (up == peers_up_) return;
-  for (const auto& peer : down) {
-    log_warning("peer " + peer + ": probes lost, down");
-    up_links_.erase({self_, peer});
-  }
-  for (const auto& peer : up)
-    if (!peers_up_.contains(peer)) log_info("peer " + peer + ": probes answered, up");
-  peers_up_ = std::move(up);
-  beacon_inputs(now_ns);
-  link_->beacon_soon();
-  if (!down.empty()) {
-    apply_plan();  // failover onto the tunnels already set up
-    replan(now_ns, true);
-    apply_plan();
-  }
-}
-
 void MeshAgent::turn(std::uint64_t now_ns) {
   // A mesh state the agent cannot use (a mistyped field from a controller,
   // say) must not stop the gateway: the turn is logged and abandoned, the
@@ -517,14 +495,21 @@ void MeshAgent::fill(StatsReport& report, std::uint64_t now_ns) const {
     for (const auto& t : tunnels_->tunnels()) {
       bool is_active = false;
       for (const auto& [k, id] : active_) is_active = is_active || id == t.id;
-      tunnels.push_back({{"id", t.id}, {"egress", t.egress}, {"path", t.path}, {"out_spi", t.out_spi},
-                         {"in_spi", t.in_spi}, {"epoch", t.epoch}, {"own", t.own}, {"active", is_active},
-                         {"usable", usable(t.path)}, {"retiring", t.retiring_since_ns != 0},
-                         {"age_s", static_cast<double>(now_ns - t.ready_at_ns) / 1e9}});
+      json entry = {{"id", t.id}, {"egress", t.egress}, {"path", t.path}, {"out_spi", t.out_spi},
+                    {"in_spi", t.in_spi}, {"epoch", t.epoch}, {"own", t.own}, {"active", is_active},
+                    {"usable", usable(t.path)}, {"retiring", t.retiring_since_ns != 0}, {"dead", t.dead},
+                    {"age_s", static_cast<double>(now_ns - t.ready_at_ns) / 1e9}};
+      if (tunnel_probes_) {
+        const auto& probes = tunnel_probes_->stats();
+        if (const auto p = probes.find(t.id); p != probes.end())
+          entry["probe"] = {{"measured", p->second.measured}, {"rtt_us", p->second.rtt_us}, {"loss", p->second.loss},
+                            {"sent", p->second.sent}, {"received", p->second.received}};
+      }
+      tunnels.push_back(std::move(entry));
     }
   }
   report.peers = json{{"peers", peers}, {"tunnels", tunnels}}.dump();
-  report.metrics += mesh_metrics_text(*prober_, tunnels_.get(), planner_.get(), active_);
+  report.metrics += mesh_metrics_text(*prober_, tunnels_.get(), planner_.get(), active_, tunnel_probes_.get());
   if (!planner_) return;
   json routes = json::array();
   for (const auto& [key, sel] : planner_->routes()) {

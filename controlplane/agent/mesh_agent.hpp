@@ -9,7 +9,9 @@
 // Failover: when a neighbour's probes stop, the active tunnels move at once
 // to the best pre-installed tunnel that avoids the dead link (a snapshot
 // swap), and only then are the paths recomputed; the rest of the mesh hears
-// of it from a beacon sent right away.
+// of it from a beacon sent right away. Each of our tunnels is probed end to
+// end as well (tunnel_probes): one that stops answering while its links are
+// up moves its traffic away and is set up again.
 //
 // Threads: turn() and the rest on the control thread (the EAL main lcore);
 // MeshLink, the tunnel manager and the key server run threads of their own.
@@ -34,6 +36,7 @@
 #include "stats_server.hpp"
 #include "tunnel_keys.hpp"
 #include "tunnel_manager.hpp"
+#include "tunnel_probes.hpp"
 
 namespace meshgw::dataplane {
 class Dataplane;
@@ -66,7 +69,8 @@ class MeshAgent {
   void start_tunnels();
   void replan(std::uint64_t now_ns, bool force);
   std::vector<std::string> apply_plan();  // the data plane's refusal, if any
-  void probe_turn(std::uint64_t now_ns);
+  void probe_turn(std::uint64_t now_ns);  // mesh_agent_probes.cpp
+  void tunnel_probe_turn(std::uint64_t now_ns, const std::vector<ProbeReply>& replies);
   void turn_once(std::uint64_t now_ns);
   std::uint64_t last_turn_error_ns_ = 0;
   void beacon_inputs(std::uint64_t now_ns);
@@ -82,6 +86,7 @@ class MeshAgent {
   routing::ForwardingPlan static_plan_;
   std::unique_ptr<MeshLink> link_;
   std::unique_ptr<Prober> prober_;
+  std::unique_ptr<TunnelProbes> tunnel_probes_;  // null when tunnel_probe_interval_ms = 0
   std::optional<MeshView> view_;
   routing::Topology topology_;
   std::set<std::pair<std::string, std::string>> up_links_;  // directed, from the last replan and probes since

@@ -48,6 +48,8 @@ struct ControllerSettings {
   unsigned probe_interval_ms = 100;
   unsigned probe_timeout_ms = 250;
   unsigned probe_down_after = 3;  // consecutive losses: the peer is down, failover
+  // End-to-end probes through each of our tunnels (0: none); down_after as above.
+  unsigned tunnel_probe_interval_ms = 500;
   // Tunnels to the other gateways: the key exchange's TCP port (the same on
   // every gateway, reached at its underlay address), the inner MTU, backups
   // set up ahead per (egress, class), and rekey after a time or a volume.

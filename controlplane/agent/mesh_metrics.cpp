@@ -22,7 +22,8 @@ std::string joined(const std::vector<std::string>& path) {
 }  // namespace
 
 std::string mesh_metrics_text(const Prober& prober, const TunnelManager* tunnels, const PathPlanner* planner,
-                              const std::map<std::pair<std::string, std::string>, std::string>& active) {
+                              const std::map<std::pair<std::string, std::string>, std::string>& active,
+                              const TunnelProbes* tunnel_probes) {
   std::vector<prometheus::MetricFamily> out;
   auto rtt = metric_family("meshgw_peer_rtt_seconds", "round-trip time to the peer (TWAMP-light, EWMA)", MetricType::Gauge);
   auto jitter = metric_family("meshgw_peer_jitter_seconds", "RTT jitter to the peer (EWMA of |delta RTT|)", MetricType::Gauge);
@@ -61,6 +62,20 @@ std::string mesh_metrics_text(const Prober& prober, const TunnelManager* tunnels
                  {{"tunnel", t.id}, {"egress", t.egress}, {"path", joined(t.path)}, {"own", t.own ? "true" : "false"}});
     }
     out.push_back(std::move(is_active));
+    if (tunnel_probes != nullptr) {
+      auto trtt = metric_family("meshgw_tunnel_rtt_seconds", "round-trip time through the tunnel, end to end (EWMA)",
+                                MetricType::Gauge);
+      auto tloss = metric_family("meshgw_tunnel_loss_ratio", "end-to-end probes through the tunnel lost over the window",
+                                 MetricType::Gauge);
+      auto alive = metric_family("meshgw_tunnel_alive", "0 while the tunnel's end-to-end probes are lost", MetricType::Gauge);
+      for (const auto& [id, s] : tunnel_probes->stats()) {
+        const std::vector<prometheus::ClientMetric::Label> l = {{"tunnel", id}};
+        if (s.measured) add_sample(trtt, s.rtt_us / 1e6, l);
+        add_sample(tloss, s.loss, l);
+        add_sample(alive, tunnel_probes->dead(id) ? 0 : 1, l);
+      }
+      for (auto* f : {&trtt, &tloss, &alive}) out.push_back(std::move(*f));
+    }
     auto setups = metric_family("meshgw_tunnel_setups_total", "tunnels set up (SPIs and end-to-end keys)", MetricType::Counter);
     add_sample(setups, static_cast<double>(tunnels->setups()));
     out.push_back(std::move(setups));

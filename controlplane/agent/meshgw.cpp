@@ -76,6 +76,14 @@ CONFIGURATION
                                         through the data plane; a peer whose
                                         probes are lost that many times in a
                                         row is down and paths are replanned
+                 tunnel_probe_interval_ms = 500 (0: off)   the same through
+                                        each of our tunnels, reflected by the
+                                        egress inside the tunnel: a tunnel
+                                        that stops answering while its links
+                                        are up (its egress restarted, a relay
+                                        is missing) carries traffic only if
+                                        nothing else is left and is set up
+                                        again
                  key_port = 4501        TCP port of the end-to-end key
                                         exchange (mTLS 1.3 between a tunnel's
                                         ends, TLS exporter), the same on every

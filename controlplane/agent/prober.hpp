@@ -29,7 +29,7 @@ struct ProberConfig {
   // expire() calls further apart than this mean the control thread was not
   // running (a busy machine); the time it was away does not count toward
   // the probes' timeouts, since their replies may be waiting unread.
-  std::uint64_t stall_ns = 50'000'000;
+  std::uint64_t stall_ns = 100'000'000;
 };
 
 struct ProbeTarget {

@@ -95,6 +95,7 @@ StatsReport make_report(const std::string& gateway_id, const DataplaneStats& s, 
   j["gateway"] = gateway_id;
   j["uptime_s"] = uptime_s;
   j["snapshot"] = {{"version", s.snapshot_version},
+                   {"policy_rules", s.snapshot_policy_rules},
                    {"published", s.snapshots_published},
                    {"freed", s.snapshots_freed},
                    {"retired_waiting", s.snapshots_waiting}};

@@ -185,6 +185,27 @@ void TunnelManager::rekey_moved(bool all) {
   }
 }
 
+bool TunnelManager::set_dead(const std::string& id, bool dead) {
+  for (auto& t : tunnels_) {
+    if (t.id != id || !t.own || t.dead == dead) continue;
+    t.dead = dead;
+    if (!dead && t.rekey_for_dead) {  // it works again: no successor needed after all
+      t.rekey_now = t.rekey_for_dead = false;
+      log("tunnel " + key(t.path) + ": answering again, rekey called off");
+    }
+    return true;
+  }
+  return false;
+}
+
+void TunnelManager::rekey_dead(const std::string& id, const std::string& why) {
+  for (auto& t : tunnels_) {
+    if (t.id != id || !t.own || !t.dead || t.retiring_since_ns != 0 || t.rekey_now) continue;
+    t.rekey_now = t.rekey_for_dead = true;
+    log("tunnel " + key(t.path) + ": " + why + ", rekey");
+  }
+}
+
 void TunnelManager::accepted(const TunnelKeys& keys, std::uint64_t now_ns) {
   if (contains_any(keys.tunnel.path, revoked_)) return;
   install(keys, false, now_ns);
@@ -403,7 +424,7 @@ std::vector<routing::PlanActivePath> TunnelManager::active(
     done.insert(t.egress);
     const ReadyTunnel* pick = &t;
     for (const auto& u : tunnels_)
-      if (u.own && u.retiring_since_ns == 0 && u.egress == t.egress && usable(u.path)) {
+      if (u.own && u.retiring_since_ns == 0 && u.egress == t.egress && !u.dead && usable(u.path)) {
         pick = &u;
         break;
       }
@@ -421,12 +442,15 @@ const ReadyTunnel* TunnelManager::pick(const std::vector<const ReadyTunnel*>& or
                                        const std::function<bool(const std::vector<std::string>&)>& usable) const {
   // In order: a settled usable tunnel, or in its place the predecessor of
   // a successor that has not settled yet (a rekey stays on its path).
+  const auto ok = [&](const ReadyTunnel& t) { return !t.dead && usable(t.path); };
   for (const ReadyTunnel* t : order) {
-    if (!usable(t->path)) continue;
+    if (!ok(*t)) continue;
     if (t->settled) return t;
     for (const auto& old : tunnels_)
-      if (old.own == t->own && old.path == t->path && old.retiring_since_ns != 0) return &old;
+      if (old.own == t->own && old.path == t->path && old.retiring_since_ns != 0 && !old.dead) return &old;
   }
+  for (const ReadyTunnel* t : order)
+    if (ok(*t)) return t;
   for (const ReadyTunnel* t : order)
     if (usable(t->path)) return t;
   return order.front();

@@ -94,6 +94,8 @@ struct ReadyTunnel {
   std::uint64_t unwanted_since_ns = 0;  // no longer a planned path (0: wanted)
   bool settled = false;                 // settle_ns passed (or it was the egress's first)
   bool rekey_now = false;               // its next hop moved: a successor is due at once
+  bool dead = false;                    // its end-to-end probes stopped (tunnel_probes): used last
+  bool rekey_for_dead = false;          // rekey_now because it was dead (called off if it answers again)
   routing::UnderlayEndpoint next_hop{0, 0};  // path[1]'s endpoint when installed (0: unknown)
 };
 
@@ -128,6 +130,12 @@ class TunnelManager {
   // (our own NAT mapping moved: peers must send our return traffic to the
   // new one): rekeyed at once, the old ones drain.
   void rekey_moved(bool all);
+  // What the end-to-end probes say of our tunnel id: dead ones are picked
+  // only when nothing else is left. Returns whether that changed anything.
+  bool set_dead(const std::string& id, bool dead);
+  // A successor for our tunnel id is due at once (why: for the log), as
+  // long as it stays dead.
+  void rekey_dead(const std::string& id, const std::string& why);
   // Finished jobs, new jobs, rekeys, retirement. tx_bytes: bytes sent per
   // tunnel id so far (for rekey by volume). Returns whether tunnels() changed.
   bool poll(std::uint64_t now_ns, const std::map<std::string, std::uint64_t>& tx_bytes = {});
@@ -139,6 +147,7 @@ class TunnelManager {
   // (newest first); the first settled and usable one, else a rekeyed
   // predecessor still draining, else the first usable, else the first
   // ready one (the knowledge may be stale); no entry when there is none.
+  // A dead tunnel counts as unusable.
   std::vector<routing::PlanActivePath> active(
       const std::function<bool(const std::vector<std::string>&)>& usable) const;
 

@@ -117,7 +117,7 @@ $6
 [[port]]
 name = "wan"
 role = "wan"
-device = "net_af_packet0,iface=wan"
+device = "net_af_packet0,iface=wan,framecnt=4096"
 address = "$3"
 mac = "02:00:00:00:$4:02"
 exception_iface = "mgw0"
@@ -128,7 +128,7 @@ EOT
 [[port]]
 name = "lan"
 role = "lan"
-device = "net_af_packet1,iface=lan"
+device = "net_af_packet1,iface=lan,framecnt=4096"
 address = "$5"
 mac = "02:00:00:00:$4:01"
 EOT

@@ -90,7 +90,7 @@ probe_down_after = 3
 [[port]]
 name = "wan"
 role = "wan"
-device = "net_af_packet0,iface=wan"
+device = "net_af_packet0,iface=wan,framecnt=4096"
 address = "$2/24"
 mac = "02:00:00:00:$3:02"
 EOT

@@ -82,13 +82,13 @@ EOT
 [[port]]
 name = "lan"
 role = "lan"
-device = "net_af_packet0,iface=lan"
+device = "net_af_packet0,iface=lan,framecnt=4096"
 address = "192.0.2.1/24"
 mac = "02:00:00:00:0a:01"
 [[port]]
 name = "wan"
 role = "wan"
-device = "net_af_packet1,iface=wan"
+device = "net_af_packet1,iface=wan,framecnt=4096"
 address = "198.18.0.1/24"
 mac = "02:00:00:00:0a:02"
 exception_iface = "mgw0"
@@ -111,13 +111,13 @@ EOT
 [[port]]
 name = "lan"
 role = "lan"
-device = "net_af_packet0,iface=lan"
+device = "net_af_packet0,iface=lan,framecnt=4096"
 address = "198.51.100.1/24"
 mac = "02:00:00:00:0b:01"
 [[port]]
 name = "wan"
 role = "wan"
-device = "net_af_packet1,iface=wan"
+device = "net_af_packet1,iface=wan,framecnt=4096"
 address = "198.18.0.2/24"
 mac = "02:00:00:00:0b:02"
 exception_iface = "mgw0"
@@ -140,7 +140,7 @@ EOT
 [[port]]
 name = "wan"
 role = "wan"
-device = "net_af_packet0,iface=wan"
+device = "net_af_packet0,iface=wan,framecnt=4096"
 address = "198.18.0.3/24"
 mac = "02:00:00:00:0c:02"
 [[relay]]

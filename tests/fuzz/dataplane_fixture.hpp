@@ -139,14 +139,15 @@ struct Fixture {
     DropReason reasons[1];
     const std::uint16_t transit = take_local(ctx, port, pkts, 1);
     if (transit == 1) {
+      std::uint16_t refused = 0;
       const std::uint16_t good = ctx.ports[port].role == PortRole::lan
                                      ? lan_to_mesh_burst(*snap, ctx, pkts, 1, egress, reasons)
-                                     : mesh_to_lan_burst(*snap, ctx, pkts, 1, egress, reasons);
+                                     : mesh_to_lan_burst(*snap, ctx, pkts, 1, egress, reasons, &refused);
       if (good == 1) {
         send_to_next_hop(*snap, ctx, pkts[0], egress[0]);
-      } else {
+      } else if (ctx.ports[port].role == PortRole::lan || refused == 1) {
         drop(ctx, pkts[0], reasons[0]);
-      }
+      }  // else the stage took it (a tunnel probe's reply)
     }
   }
 

@@ -147,6 +147,7 @@ def test_policy_denies_at_the_egress_too(meshgw, tmp_path, keys):
     assert sorted(bytes(f.payload) for f in out) == sorted(bytes(p) for p in allowed)
     assert stats["drops"]["policy_denied"] == len(denied)
     assert stats["events"]["decrypted"] == len(allowed)  # delivered; the denied ones are counted as drops
+    assert stats["snapshot"]["policy_rules"] == 2, "what the workers enforce, in /v1/stats"
 
 
 def test_unknown_lan_host_is_resolved_by_arp_and_the_wait_is_bounded(meshgw, tmp_path, keys):
@@ -244,6 +245,40 @@ def test_gateway_answers_arp_icmp_ndp_and_twamp(meshgw, tmp_path, keys):
     ev = stats["events"]
     assert (ev["arp_replies_sent"], ev["icmp_echo_replies"], ev["ndp_adverts_sent"], ev["twamp_reflected"]) == (1, 3, 1, 1)
     assert stats["drops_total"] == 0
+
+
+def test_tunnel_probes_are_reflected_inside_the_tunnel(meshgw, tmp_path, keys):
+    """The prober's end-to-end test packet arrives inside the tunnel (from
+    gw-b's underlay address, outside its sites): the fast path answers on the
+    tunnel's outbound SA with the RFC 5357 reply; a reflected one (to a
+    prober port) goes to the prober, not the site; anything else from outside
+    the sites is still refused."""
+    cfg = h.base_config(tmp_path, h.prefix("tprobe"))
+    enc = h.EspEncoder(*keys["ba"], h.IN_SPI)
+    test = struct.pack("!IQH", 5, 0x0102030405060708, 0x0001) + b"\0" * 27
+    reply = (struct.pack("!IQHH", 9, 0x1111, 1, 0) + struct.pack("!Q", 0x2222) + struct.pack("!I", 9)
+             + struct.pack("!QHH", 0x3333, 1, 0) + bytes([255]))
+    frames = [enc.seal(IP(src=h.GW_B, dst=h.GW_A, ttl=255) / UDP(sport=40512, dport=862) / Raw(test)),
+              enc.seal(IP(src=h.GW_B, dst=h.GW_A, ttl=255) / UDP(sport=862, dport=40513) / Raw(reply)),
+              enc.seal(IP(src=h.GW_B, dst=h.GW_A) / UDP(sport=862, dport=9) / Raw(reply))]
+    with h.Gateway(meshgw, tmp_path, cfg, wan_frames=frames) as gw:
+        stats = gw.wait_received()
+        gw.stop()
+    assert len(gw.out("lan")) == 0
+    wan = [f for f in gw.out("wan") if UDP in f and f[UDP].dport == 4500]
+    assert len(wan) == 1, "one reflected test packet, sealed"
+    spi, _seq, inner = h.esp_open(*keys["ab"], wan[0])
+    assert spi == h.OUT_SPI and wan[0][IP].dst == h.GW_B
+    ip = IP(inner)
+    assert ip.src == h.GW_A and ip.dst == h.GW_B and ip.ttl == 255
+    assert ip[UDP].sport == 862 and ip[UDP].dport == 40512
+    seq, _ts, _err, _mbz, rx_ts, sseq, sts, _serr, _mbz2, sttl = struct.unpack("!IQHHQIQHHB", bytes(ip[UDP].payload)[:41])
+    assert (seq, sseq, sts, sttl) == (5, 5, 0x0102030405060708, 255)
+    assert rx_ts >> 32 > 3_900_000_000
+    ev = stats["events"]
+    assert ev["twamp_reflected"] == 1 and ev["probe_replies"] == 1
+    assert stats["drops"]["inner_source_mismatch"] == 1 and stats["drops_total"] == 1
+    assert ev["decrypted"] == 0, "nothing reached the site"
 
 
 def test_too_big_gets_icmp_and_syn_mss_is_clamped(meshgw, tmp_path, keys):

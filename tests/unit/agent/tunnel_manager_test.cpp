@@ -6,7 +6,8 @@
 // successor is active before the predecessor goes, which drains and is
 // released), unwanted paths lingering, revoked gateways' tunnels dropped at
 // once, peers' tunnels accepted and removed when released, the key
-// server's check against the mesh state, and an earlier run's SPIs released.
+// server's check against the mesh state, an earlier run's SPIs released,
+// and a tunnel whose end-to-end probes stopped used last and set up again.
 #include "controlplane/agent/tunnel_manager.hpp"
 
 #include <gtest/gtest.h>
@@ -413,3 +414,38 @@ TEST(TunnelManager, APeersTunnelsAreRankedByOurPathsWhenItSetsThemUp) {
 }
 
 }  // namespace
+
+TEST(TunnelManager, ADeadTunnelIsUsedLastAndSetUpAgainUnlessItRecovers) {
+  FakeMesh fake;
+  TunnelManager m(config(), fake.ops());
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}, {"gw-3", "up"}}), json::object(), 0);
+  m.want({{"gw-2", "default", {kDirect, kVia3}}}, 0);
+  settle(m, 0);
+  const ReadyTunnel direct = *find(m, kDirect);
+  const ReadyTunnel via3 = *find(m, kVia3);
+  auto all = [](const std::vector<std::string>&) { return true; };
+  auto nothing = [](const std::vector<std::string>&) { return false; };
+  // Its end-to-end probes stopped though its links are up: the backup carries.
+  EXPECT_TRUE(m.set_dead(direct.id, true));
+  EXPECT_FALSE(m.set_dead(direct.id, true));  // no change
+  EXPECT_EQ(m.active(all)[0].tunnel, via3.id);
+  EXPECT_TRUE(m.set_dead(via3.id, true));
+  EXPECT_EQ(m.active(all)[0].tunnel, direct.id) << "everything dead: the primary, rather than nothing";
+  EXPECT_EQ(m.active(nothing)[0].tunnel, direct.id);
+  // A rekey for the dead direct tunnel, called off when it answers again.
+  m.rekey_dead(direct.id, "test");
+  EXPECT_TRUE(m.set_dead(direct.id, false));
+  settle(m, kSecond);
+  EXPECT_EQ(m.tunnels().size(), 2u) << "no successor for a tunnel that recovered";
+  EXPECT_EQ(m.active(all)[0].tunnel, direct.id);
+  // Dead again, and it stays so: a successor on new SPIs replaces it.
+  m.set_dead(direct.id, true);
+  m.rekey_dead(direct.id, "test");
+  settle(m, 2 * kSecond);
+  const ReadyTunnel* next = find(m, kDirect);
+  ASSERT_TRUE(next);
+  EXPECT_NE(next->out_spi, direct.out_spi);
+  EXPECT_FALSE(next->dead);
+  EXPECT_EQ(m.active([&](const std::vector<std::string>&) { return true; })[0].tunnel, next->id);
+  m.rekey_dead(via3.id + "x", "no such tunnel");  // ignored
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// MeshAgent's probe turn: TWAMP-light to the neighbours and through our own
+// tunnels, and what their losses move.
+#include "dataplane/runtime.hpp"
+#include "log.hpp"
+#include "mesh_agent.hpp"
+
+namespace meshgw::agent {
+
+// Probes due go out, replies come in, lost probes expire. A peer that went
+// down moves the active tunnels off it at once (before any recomputation),
+// and the mesh hears of it from a beacon sent now.
+void MeshAgent::probe_turn(std::uint64_t now_ns) {
+  for (const ProbeToSend& p : prober_->due(now_ns, dp_.ntp_now()))
+    dp_.send_probe(p.dst_ipv4, p.src_port, p.seq, p.t1_ntp);  // not sent: it will count as lost
+  std::vector<ProbeReply> in_tunnels;
+  for (const dataplane::WorkerEvent& ev : dp_.take_probe_replies()) {
+    const ProbeReply r{ev.ipv4, ev.probe_port, ev.probe_seq, ev.t1, ev.t2, ev.t3, ev.t4};
+    if (ev.tunnel_spi != 0) {
+      in_tunnels.push_back(r);
+    } else {
+      prober_->on_reply(r, now_ns);
+    }
+  }
+  tunnel_probe_turn(now_ns, in_tunnels);
+  const auto down = prober_->expire(now_ns);
+  std::set<std::string> up;
+  for (const auto& [peer, s] : prober_->stats())
+    if (s.up) up.insert(peer);
+  if (up == peers_up_) return;
+  for (const auto& peer : down) {
+    log_warning("peer " + peer + ": probes lost, down");
+    up_links_.erase({self_, peer});
+  }
+  for (const auto& peer : up)
+    if (!peers_up_.contains(peer)) log_info("peer " + peer + ": probes answered, up");
+  peers_up_ = std::move(up);
+  beacon_inputs(now_ns);
+  link_->beacon_soon();
+  if (!down.empty()) {
+    apply_plan();  // failover onto the tunnels already set up
+    replan(now_ns, true);
+    apply_plan();
+  }
+}
+
+// End to end through each of our tunnels. A dead one is used only when
+// nothing else is left; if its links are up, its keys or relays are what
+// failed (the egress restarted, say), so it is set up again.
+void MeshAgent::tunnel_probe_turn(std::uint64_t now_ns, const std::vector<ProbeReply>& replies) {
+  if (!tunnel_probes_ || !tunnels_) return;
+  tunnel_probes_->set_tunnels(tunnels_->tunnels(), [this](const std::string& g) {
+    std::lock_guard lock(address_mutex_);
+    const auto it = addresses_.find(g);
+    return it == addresses_.end() ? 0u : it->second;
+  });
+  for (const TunnelProbeToSend& p : tunnel_probes_->due(now_ns, dp_.ntp_now()))
+    dp_.send_tunnel_probe(p.out_spi, p.probe.dst_ipv4, p.probe.src_port, p.probe.seq, p.probe.t1_ntp);
+  for (const ProbeReply& r : replies) tunnel_probes_->on_reply(r, now_ns);
+  bool moved = false;
+  for (const auto& c : tunnel_probes_->expire(now_ns)) {
+    if (!tunnels_->set_dead(c.tunnel, c.dead)) continue;
+    moved = true;
+    if (c.dead) {
+      log_warning("tunnel " + c.tunnel + ": end-to-end probes lost, traffic moves off it");
+    } else {
+      log_info("tunnel " + c.tunnel + ": end-to-end probes answered again");
+    }
+  }
+  for (const auto& t : tunnels_->tunnels())
+    if (t.own && t.dead && t.retiring_since_ns == 0 && !t.rekey_now && usable(t.path) &&
+        tunnel_probes_->take_rekey(t.path, now_ns))
+      tunnels_->rekey_dead(t.id, "end-to-end probes lost while its links are up");
+  if (moved) apply_plan();
+}
+
+}  // namespace meshgw::agent
