@@ -28,6 +28,11 @@ void SaStore::add_key(std::uint32_t spi, const crypto::SaKeyMaterial& keys) {
   keys_[spi] = keys;
 }
 
+void SaStore::replace_key(std::uint32_t spi, const crypto::SaKeyMaterial& keys) {
+  forget(spi);
+  keys_[spi] = keys;
+}
+
 void SaStore::forget(std::uint32_t spi) {
   keys_.erase(spi);
   outbound_.erase(spi);

@@ -30,6 +30,13 @@ class SaStore {
   // SA exists is refused (std::invalid_argument): a rekey uses a new SPI.
   void add_key(std::uint32_t spi, const crypto::SaKeyMaterial& keys);
   bool has_key(std::uint32_t spi) const { return keys_.count(spi) != 0; }
+  // A new key for an SPI in use, when the other end lost the old one (it
+  // restarted) and both agreed a fresh one: the SAs made from the old key
+  // leave the store (snapshots that still hold them keep them alive until
+  // retired) and the next compile makes new ones, counters and replay
+  // window from zero. Safe because the key is new: no nonce is reused
+  // under a key. The plan must change too (PlanTunnel::key_generation).
+  void replace_key(std::uint32_t spi, const crypto::SaKeyMaterial& keys);
   // Drops the key and the SAs made from it (after a rekey retired them).
   void forget(std::uint32_t spi);
 

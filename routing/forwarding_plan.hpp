@@ -54,6 +54,9 @@ struct PlanTunnel {
   UnderlayEndpoint next_hop;         // first hop of the path (outer destination)
   std::uint16_t mtu = 1400;          // largest inner packet the tunnel carries
   std::vector<IpPrefix> remote_sites;  // inner sources allowed on the inbound SA
+  // Bumped when both ends replace the SAs' keys on the same SPIs (one end
+  // restarted and lost its keys): the data plane makes new SAs then.
+  std::uint32_t key_generation = 0;
   bool operator==(const PlanTunnel&) const = default;
 };
 

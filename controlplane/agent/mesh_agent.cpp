@@ -151,6 +151,7 @@ void MeshAgent::start_tunnels() {
   };
   ops.install_key = [this](std::uint32_t spi, const crypto::SaKeyMaterial& k) { store_.add_key(spi, k); };
   ops.forget_key = [this](std::uint32_t spi) { store_.forget(spi); };
+  ops.replace_key = [this](std::uint32_t spi, const crypto::SaKeyMaterial& k) { store_.replace_key(spi, k); };
   ops.resolve = [this](const std::string& gw) -> std::optional<routing::UnderlayEndpoint> {
     if (!view_) return std::nullopt;
     return underlay_of(*view_, gw);

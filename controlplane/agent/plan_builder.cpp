@@ -86,6 +86,7 @@ void add_tunnels(routing::ForwardingPlan& plan, const MeshView& view, const Mesh
     pt.local = mt.local;
     pt.next_hop = *next;
     pt.mtu = mt.mtu;
+    pt.key_generation = t.key_generation;
     if (const auto g = view.gateways().find(t.egress); g != view.gateways().end())
       for (const auto& s : g->value("sites", json::array()))
         if (s.is_string())

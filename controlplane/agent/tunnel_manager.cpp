@@ -93,10 +93,23 @@ void TunnelManager::run_jobs() {
       result.path = job.path;
       result.epoch = job.epoch;
       try {
-        const auto [forward, reverse] = ops_.allocate(job.path);
+        auto [forward, reverse] = job.reuse;
+        bool fresh = !job.reuse_only;
+        if (fresh) {
+          try {
+            std::tie(forward, reverse) = ops_.allocate(job.path);
+          } catch (const std::exception& e) {
+            if (job.reuse.first == 0) throw;
+            // The controller is away: new keys on the SPIs we hold (their
+            // relays are in place), not none at all.
+            fresh = false;
+            log("tunnel " + key(job.path) + ": no new SPIs (" + e.what() + "), new keys on the same ones");
+          }
+        }
         try {
           result.keys = std::make_unique<TunnelKeys>(ops_.exchange({forward, reverse, job.path, job.epoch}));
         } catch (...) {
+          if (!fresh) throw;  // not ours to give back: a tunnel holds them (or set_view releases them)
           for (const std::uint32_t spi : {forward, reverse}) {
             try {
               ops_.release(spi);
@@ -139,6 +152,33 @@ bool TunnelManager::install(const TunnelKeys& keys, bool own, std::uint64_t now_
   t.id = tunnel_id(t.out_spi);
   if (ops_.resolve)
     if (const auto hop = ops_.resolve(t.path[1])) t.next_hop = *hop;
+  // The same SPIs again: one end lost its keys (it restarted) and both
+  // agreed new ones. The tunnel stays; its SAs are made anew.
+  for (ReadyTunnel& old : tunnels_) {
+    if (old.own != own || old.out_spi != t.out_spi || old.in_spi != t.in_spi) continue;
+    try {
+      for (const auto& [spi, k] : {std::pair{keys.tunnel.forward_spi, &keys.forward},
+                                   std::pair{keys.tunnel.reverse_spi, &keys.reverse}}) {
+        if (ops_.replace_key) {
+          ops_.replace_key(spi, *k);
+        } else {
+          ops_.forget_key(spi);
+          ops_.install_key(spi, *k);
+        }
+      }
+    } catch (const std::exception& e) {
+      log("tunnel " + key(t.path) + ": new keys on the same SPIs not installed: " + e.what());
+      return false;
+    }
+    old.epoch = t.epoch;
+    old.ready_at_ns = now_ns;
+    old.next_hop = t.next_hop;
+    ++old.key_generation;
+    old.dead = old.rekey_now = old.rekey_for_dead = false;
+    log(std::string(own ? "tunnel " : "peer's tunnel ") + key(t.path) + ": new keys on the same SPIs " +
+        routing::spi_text(t.out_spi) + "/" + routing::spi_text(t.in_spi) + ", epoch " + std::to_string(t.epoch));
+    return true;
+  }
   // Settling is for the transits' relays: a direct tunnel has none, and
   // an egress's first tunnel has nothing to wait for.
   t.settled = t.path.size() == 2 ||
@@ -248,10 +288,12 @@ bool TunnelManager::set_view(const json& gateways, const json& spis, std::uint64
   // run's, whose keys died with it, or a release that failed): given back.
   // Retried with every view until the controller has forgotten them.
   Job stale{Job::Kind::release, {}, 0, {}};
+  std::vector<Job> resume = have_view_ ? std::vector<Job>{} : resumable(spis);
   {
     std::set<std::uint32_t> ours;
     for (const auto& t : tunnels_)
       if (t.own) ours.insert({t.out_spi, t.in_spi});
+    for (const Job& j : resume) ours.insert({j.reuse.first, j.reuse.second});
     std::lock_guard lock(mutex_);
     std::set<std::uint32_t> still;
     for (const auto& [k, sp] : spis.items()) {
@@ -276,8 +318,52 @@ bool TunnelManager::set_view(const json& gateways, const json& spis, std::uint64
     log("releasing " + std::to_string(stale.spis.size()) + " SPIs of this gateway that no tunnel holds");
     submit(std::move(stale));
   }
+  for (Job& j : resume) {
+    log("tunnel " + key(j.path) + ": taken up again from an earlier run, new keys on SPIs " +
+        routing::spi_text(j.reuse.first) + "/" + routing::spi_text(j.reuse.second));
+    paths_[key(j.path)].pending = true;
+    submit(std::move(j));
+  }
   have_view_ = true;
   return changed;
+}
+
+// An earlier run's tunnels in the mesh state: per path, the newest pair of
+// our SPIs allocated together (forward from us, reverse to us), whose
+// gateways are all present and none revoked.
+std::vector<TunnelManager::Job> TunnelManager::resumable(const json& spis) const {
+  struct Half {
+    std::uint32_t spi = 0;
+    std::int64_t at = 0;
+  };
+  std::map<std::pair<std::vector<std::string>, std::int64_t>, std::pair<Half, Half>> pairs;
+  for (const auto& [k, sp] : spis.items()) {
+    if (sp.value("requested_by", "") != config_.self) continue;
+    std::vector<std::string> path;
+    for (const auto& g : sp.value("path", json::array()))
+      if (g.is_string()) path.push_back(g.get<std::string>());
+    if (path.size() < 2) continue;
+    const bool forward = path.front() == config_.self;
+    if (!forward) std::reverse(path.begin(), path.end());
+    if (path.front() != config_.self || contains_any(path, revoked_)) continue;
+    const Half h{sp.value("spi", std::uint32_t{0}), sp.value("allocated_at", std::int64_t{0})};
+    auto& slot = pairs[{path, h.at}];
+    (forward ? slot.first : slot.second) = h;
+  }
+  std::map<std::vector<std::string>, Job> newest;
+  std::map<std::vector<std::string>, std::int64_t> newest_at;
+  for (const auto& [k, pr] : pairs) {
+    if (pr.first.spi == 0 || pr.second.spi == 0) continue;
+    if (newest_at.contains(k.first) && newest_at[k.first] >= k.second) continue;
+    newest_at[k.first] = k.second;
+    Job j{Job::Kind::setup, k.first, 0, {}};
+    j.reuse = {pr.first.spi, pr.second.spi};
+    j.reuse_only = true;
+    newest[k.first] = std::move(j);
+  }
+  std::vector<Job> out;
+  for (auto& [p, j] : newest) out.push_back(std::move(j));
+  return out;
 }
 
 bool TunnelManager::poll(std::uint64_t now_ns, const std::map<std::string, std::uint64_t>& tx_bytes) {
@@ -339,7 +425,8 @@ bool TunnelManager::poll(std::uint64_t now_ns, const std::map<std::string, std::
     const auto current = std::find_if(tunnels_.begin(), tunnels_.end(), [&](const ReadyTunnel& t) {
       return t.own && t.retiring_since_ns == 0 && key(t.path) == k;
     });
-    bool due = current == tunnels_.end();
+    const bool due_new = current == tunnels_.end();
+    bool due = due_new;
     if (!due) {
       const auto sent = tx_bytes.find(current->id);
       due = current->rekey_now || now_ns - current->ready_at_ns >= config_.rekey_after_ns ||
@@ -354,7 +441,11 @@ bool TunnelManager::poll(std::uint64_t now_ns, const std::map<std::string, std::
       path.push_back(k.substr(from, to - from));
     }
     ps.pending = true;
-    submit({Job::Kind::setup, std::move(path), ps.next_epoch++, {}});
+    Job job{Job::Kind::setup, std::move(path), ps.next_epoch++, {}};
+    // A dead tunnel's keys are lost at the other end: if the controller
+    // cannot give new SPIs, new keys on these do (make before break is moot).
+    if (!due_new && current->rekey_for_dead) job.reuse = {current->out_spi, current->in_spi};
+    submit(std::move(job));
   }
 
   for (auto& t : tunnels_) {

@@ -53,6 +53,8 @@ struct TunnelOps {
   // The data plane's SA store (control thread).
   std::function<void(std::uint32_t spi, const crypto::SaKeyMaterial& keys)> install_key;
   std::function<void(std::uint32_t spi)> forget_key;
+  // A fresh key for an SPI whose SAs exist (both ends agreed it anew).
+  std::function<void(std::uint32_t spi, const crypto::SaKeyMaterial& keys)> replace_key;
   // The underlay endpoint of a gateway now (the tunnel's next hop is fixed
   // when it is installed: an SA's outer endpoints never change).
   std::function<std::optional<routing::UnderlayEndpoint>(const std::string& gateway)> resolve;
@@ -88,6 +90,7 @@ struct ReadyTunnel {
   std::string egress;
   std::vector<std::string> path;
   std::uint32_t out_spi = 0, in_spi = 0, epoch = 0;
+  std::uint32_t key_generation = 0;  // keys replaced on the same SPIs (PlanTunnel::key_generation)
   bool own = true;                  // false: a peer's tunnel to us (reverse direction)
   std::uint64_t ready_at_ns = 0;
   std::uint64_t retiring_since_ns = 0;  // replaced by a rekey (0: not)
@@ -167,6 +170,11 @@ class TunnelManager {
     std::vector<std::string> path;
     std::uint32_t epoch = 0;
     std::vector<std::uint32_t> spis;  // release
+    // setup: SPIs to agree new keys on when the controller cannot give new
+    // ones ({forward, reverse}; 0: none), or at once (reuse_only: an earlier
+    // run's tunnel, taken up again while the controller may be away).
+    std::pair<std::uint32_t, std::uint32_t> reuse{0, 0};
+    bool reuse_only = false;
   };
   struct Result {
     std::vector<std::string> path;
@@ -181,6 +189,7 @@ class TunnelManager {
   };
   void run_jobs();
   void submit(Job job);
+  std::vector<Job> resumable(const nlohmann::json& spis) const;
   bool install(const TunnelKeys& keys, bool own, std::uint64_t now_ns);  // false: keys refused
   void remove(std::size_t index, bool release);
   void log(const std::string& line) const {

@@ -6,8 +6,10 @@
 // successor is active before the predecessor goes, which drains and is
 // released), unwanted paths lingering, revoked gateways' tunnels dropped at
 // once, peers' tunnels accepted and removed when released, the key
-// server's check against the mesh state, an earlier run's SPIs released,
-// and a tunnel whose end-to-end probes stopped used last and set up again.
+// server's check against the mesh state, an earlier run's tunnels taken up
+// again on their SPIs (the rest released), a tunnel whose end-to-end probes
+// stopped used last and set up again, on the same SPIs with new keys when
+// the controller is away.
 #include "controlplane/agent/tunnel_manager.hpp"
 
 #include <gtest/gtest.h>
@@ -32,11 +34,17 @@ struct FakeMesh {
   std::atomic<int> fail_exchanges{0};
   std::atomic<int> exchanges{0};
   std::atomic<int> fail_releases{0};
+  std::atomic<int> fail_allocations{0};
+  std::atomic<int> replaced{0};
   std::vector<std::string> logs;
 
   TunnelOps ops() {
     TunnelOps o;
     o.allocate = [this](const std::vector<std::string>&) {
+      if (fail_allocations > 0) {
+        --fail_allocations;
+        throw std::runtime_error("controller away");
+      }
       std::lock_guard lock(mutex);
       next_spi += 2;
       return std::make_pair(next_spi, next_spi + 1);
@@ -69,6 +77,11 @@ struct FakeMesh {
     o.forget_key = [this](std::uint32_t spi) {
       std::lock_guard lock(mutex);
       keys.erase(spi);
+    };
+    o.replace_key = [this](std::uint32_t spi, const crypto::SaKeyMaterial& k) {
+      std::lock_guard lock(mutex);
+      ++replaced;
+      keys[spi] = k.key[0];
     };
     o.log = [this](const std::string& line) {
       std::lock_guard lock(mutex);
@@ -328,24 +341,79 @@ TEST(TunnelManager, TheKeyServersCheckFollowsTheMeshState) {
   EXPECT_EQ(verdict, "");
 }
 
-TEST(TunnelManager, AnEarlierRunsSpisAreReleasedOnTheFirstView) {
+json earlier_run_spis() {
+  // Our tunnel to gw-2 (both SPIs ours, allocated together), an SPI of ours
+  // whose pair is gone, and gw-2's tunnel to us (neither ours, though its
+  // reverse SPI goes from us).
+  auto spi = [](std::uint32_t n, const char* from, const char* to, const char* by, std::int64_t at) {
+    return json{{"spi", n}, {"from", from}, {"to", to}, {"path", {from, to}}, {"requested_by", by}, {"allocated_at", at}};
+  };
+  return {{"4097", spi(4097, "gw-1", "gw-2", "gw-1", 7)}, {"4098", spi(4098, "gw-2", "gw-1", "gw-1", 7)},
+          {"4101", spi(4101, "gw-1", "gw-2", "gw-1", 5)},
+          {"4099", spi(4099, "gw-2", "gw-1", "gw-2", 8)}, {"4100", spi(4100, "gw-1", "gw-2", "gw-2", 8)}};
+}
+
+TEST(TunnelManager, AnEarlierRunsTunnelIsTakenUpAgainOnItsSpisAndTheRestReleased) {
+  // A restart (perhaps while the controller is away): the keys died with
+  // the earlier run, the SPIs and the transits' relays did not. New keys
+  // with the egress on the same SPIs, no controller needed.
   FakeMesh fake;
   TunnelManager m(config(), fake.ops());
-  // Our tunnel to gw-2 (both SPIs ours) and gw-2's to us (neither, though
-  // its reverse SPI goes from us).
-  auto spi = [](std::uint32_t n, const char* from, const char* to, const char* by) {
-    return json{{"spi", n}, {"from", from}, {"to", to}, {"path", {from, to}}, {"requested_by", by}};
-  };
-  const json spis = {{"4097", spi(4097, "gw-1", "gw-2", "gw-1")}, {"4098", spi(4098, "gw-2", "gw-1", "gw-1")},
-                     {"4099", spi(4099, "gw-2", "gw-1", "gw-2")}, {"4100", spi(4100, "gw-1", "gw-2", "gw-2")}};
+  const json spis = earlier_run_spis();
   m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}}), spis, 0);
   settle(m, 0);
-  auto released = fake.released_spis();
-  std::sort(released.begin(), released.end());
-  EXPECT_EQ(released, (std::vector<std::uint32_t>{4097, 4098}));  // ours only
+  EXPECT_EQ(fake.exchanges, 1);
+  ASSERT_EQ(m.tunnels().size(), 1u);
+  EXPECT_EQ(m.tunnels()[0].out_spi, 4097u);
+  EXPECT_EQ(m.tunnels()[0].in_spi, 4098u);
+  EXPECT_TRUE(fake.keys.contains(4097) && fake.keys.contains(4098));
+  EXPECT_EQ(fake.released_spis(), (std::vector<std::uint32_t>{4101}));  // the orphan only
   m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}}), spis, 1);
   settle(m, 1);
-  EXPECT_EQ(fake.released_spis().size(), 2u);  // once
+  EXPECT_EQ(fake.released_spis().size(), 1u);  // once
+}
+
+TEST(TunnelManager, AnEarlierRunsTunnelThatCannotBeTakenUpIsReleasedLater) {
+  FakeMesh fake;
+  fake.fail_exchanges = 1;  // the egress is away too
+  TunnelManager m(config(), fake.ops());
+  const json spis = earlier_run_spis();
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}}), spis, 0);
+  settle(m, 0);
+  EXPECT_TRUE(m.tunnels().empty());
+  EXPECT_EQ(fake.released_spis(), (std::vector<std::uint32_t>{4101}));
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}}), spis, kSecond);
+  settle(m, kSecond);
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}}), spis, 32 * kSecond);
+  settle(m, 32 * kSecond);
+  auto released = fake.released_spis();
+  std::sort(released.begin(), released.end());
+  EXPECT_EQ(released, (std::vector<std::uint32_t>{4097, 4098, 4101}));
+}
+
+TEST(TunnelManager, NewKeysOnTheSameSpisWhenTheControllerCannotGiveNewOnes) {
+  // Our tunnel died end to end (its egress restarted) and the controller is
+  // away: the successor is the same tunnel with new keys and a new key
+  // generation (the data plane makes new SAs), not nothing.
+  FakeMesh fake;
+  TunnelManager m(config(), fake.ops());
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}}), json::object(), 0);
+  m.want({{"gw-2", "default", {kDirect}}}, 0);
+  settle(m, 0);
+  const ReadyTunnel before = m.tunnels().at(0);
+  m.set_dead(before.id, true);
+  m.rekey_dead(before.id, "test");
+  fake.fail_allocations = 1;
+  settle(m, kSecond);
+  ASSERT_EQ(m.tunnels().size(), 1u);
+  const ReadyTunnel& after = m.tunnels()[0];
+  EXPECT_EQ(after.id, before.id);
+  EXPECT_EQ(after.out_spi, before.out_spi);
+  EXPECT_EQ(after.key_generation, before.key_generation + 1);
+  EXPECT_FALSE(after.dead);
+  EXPECT_FALSE(after.rekey_now);
+  EXPECT_EQ(fake.replaced, 2) << "both SAs' keys replaced";
+  EXPECT_TRUE(fake.released_spis().empty());
 }
 
 TEST(TunnelManager, AReleaseThatFailsIsRetried) {
