@@ -65,15 +65,11 @@ std::uint64_t ntp_now(const WorkerContext& ctx) noexcept {
 
 // Reply: seq(4) ts(8) err(2) mbz(2) rx_ts(8) sender_seq(4) sender_ts(8)
 // sender_err(2) mbz(2) sender_ttl(1); the sequence number is the sender's.
-void write_twamp_reply(const WorkerContext& ctx, std::uint8_t* ip, std::uint32_t ihl, std::uint32_t payload,
-                       std::uint64_t rx_ts) noexcept {
-  std::uint8_t* udp = ip + ihl;
-  std::uint8_t* t = udp + 8;
+void fill_twamp_reply(const WorkerContext& ctx, std::uint8_t* t, std::uint8_t sender_ttl, std::uint64_t rx_ts) noexcept {
   const std::uint32_t sender_seq = load_be32(t);
   std::uint8_t sender_ts[8], sender_err[2];
   std::memcpy(sender_ts, t + 4, 8);
   std::memcpy(sender_err, t + 12, 2);
-  const std::uint8_t sender_ttl = ip[8];
   std::memset(t, 0, kTwampReplyBytes);
   store_be32(t, sender_seq);
   store_be16(t + 12, 0x0001);  // error estimate: not synchronised, multiplier 1
@@ -83,24 +79,40 @@ void write_twamp_reply(const WorkerContext& ctx, std::uint8_t* ip, std::uint32_t
   std::memcpy(t + 36, sender_err, 2);
   t[40] = sender_ttl;
   crypto::store_be64(t + 4, ntp_now(ctx));
+}
+
+void write_twamp_reply(const WorkerContext& ctx, std::uint8_t* ip, std::uint32_t ihl, std::uint32_t payload,
+                       std::uint64_t rx_ts) noexcept {
+  std::uint8_t* udp = ip + ihl;
+  fill_twamp_reply(ctx, udp + 8, ip[8], rx_ts);
+  swap_ipv4_udp(ip, ihl);
+  store_be16(ip + 2, static_cast<std::uint16_t>(ihl + 8 + payload));
+  finish_ipv4_header(ip);
+  store_be16(udp + 4, static_cast<std::uint16_t>(8 + payload));
+}
+
+void swap_ipv4_udp(std::uint8_t* ip, std::uint32_t ihl) noexcept {
   const std::uint32_t src = load_be32(ip + 12);
   store_be32(ip + 12, load_be32(ip + 16));
   store_be32(ip + 16, src);
   ip[8] = 255;  // RFC 5357 4.2: the reflector sends with TTL 255
-  store_be16(ip + 2, static_cast<std::uint16_t>(ihl + 8 + payload));
-  finish_ipv4_header(ip);
+  std::uint8_t* udp = ip + ihl;
   const std::uint16_t sport = load_be16(udp);
   store_be16(udp, load_be16(udp + 2));
   store_be16(udp + 2, sport);
-  store_be16(udp + 4, static_cast<std::uint16_t>(8 + payload));
   store_be16(udp + 6, 0);
+  finish_ipv4_header(ip);
 }
 
 WorkerEvent twamp_reply_event(const WorkerContext& ctx, std::uint16_t port, const std::uint8_t* ip, std::uint32_t ihl,
                               std::uint32_t tunnel_spi) noexcept {
-  const std::uint8_t* t = ip + ihl + 8;
-  WorkerEvent ev{WorkerEvent::Kind::probe_reply, port, load_be32(ip + 12), {}};
-  ev.probe_port = load_be16(ip + ihl + 2);
+  return twamp_event(ctx, port, load_be32(ip + 12), load_be16(ip + ihl + 2), ip + ihl + 8, tunnel_spi);
+}
+
+WorkerEvent twamp_event(const WorkerContext& ctx, std::uint16_t port, std::uint32_t src_ip, std::uint16_t probe_port,
+                        const std::uint8_t* t, std::uint32_t tunnel_spi) noexcept {
+  WorkerEvent ev{WorkerEvent::Kind::probe_reply, port, src_ip, {}};
+  ev.probe_port = probe_port;
   ev.probe_seq = load_be32(t + 24);
   ev.t1 = crypto::load_be64(t + 28);
   ev.t2 = crypto::load_be64(t + 16);

@@ -363,6 +363,21 @@ bool Dataplane::send_tunnel_probe(std::uint32_t out_spi, std::uint32_t dst_ipv4,
   return inject(m);
 }
 
+bool Dataplane::send_nat_probe(std::uint32_t dst_ipv4, std::uint16_t dst_port, std::uint16_t src_port,
+                               std::uint32_t seq, std::uint64_t t1_ntp) {
+  std::uint8_t* p = nullptr;
+  rte_mbuf* m = wan_udp_frame(dst_ipv4, crypto::kEspUdpPort, dst_port, kNatProbeBytes, 255, &p);
+  if (m == nullptr) return false;
+  std::memcpy(p + 4, "MGWP", 4);  // after the non-ESP marker (zero)
+  p[8] = 1;                       // a test packet
+  store_be16(p + 10, src_port);   // the reply comes back to the ESP port: this says which probe
+  std::uint8_t* t = p + 12;
+  store_be32(t, seq);
+  crypto::store_be64(t + 4, t1_ntp);
+  store_be16(t + 12, 0x0001);
+  return inject(m);
+}
+
 bool Dataplane::send_nat_keepalive(std::uint32_t dst_ipv4, std::uint16_t dst_port) {
   std::uint8_t* payload = nullptr;
   rte_mbuf* m = wan_udp_frame(dst_ipv4, crypto::kEspUdpPort, dst_port, 1, 64, &payload);

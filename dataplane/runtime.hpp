@@ -90,6 +90,14 @@ class Dataplane {
   // reflects it on the tunnel's inbound half, so its reply (a probe reply
   // event with tunnel_spi set) shows the whole path works, keys and relays
   // included. False as send_probe; a tunnel not in the plan drops it.
+  // The test packet to a peer behind a NAT, through its mapping of port
+  // 4500 (dst_port: the mapped port): sent from our port 4500 after a
+  // non-ESP marker, so both NATs' mappings carry it (sending it both ways
+  // at once opens a path between two NATed gateways); reflected by the
+  // peer's fast path. src_port names the probe, as in send_probe.
+  static constexpr std::uint16_t kNatProbeBytes = 12 + 41;
+  bool send_nat_probe(std::uint32_t dst_ipv4, std::uint16_t dst_port, std::uint16_t src_port, std::uint32_t seq,
+                      std::uint64_t t1_ntp);
   bool send_tunnel_probe(std::uint32_t out_spi, std::uint32_t dst_ipv4, std::uint16_t src_port, std::uint32_t seq,
                          std::uint64_t t1_ntp);
   // Control thread: a NAT keepalive (RFC 3948 2.3: one byte 0xFF, UDP 4500

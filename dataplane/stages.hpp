@@ -89,11 +89,26 @@ inline constexpr std::uint32_t kTwampReplyBytes = 41;
 inline constexpr std::uint32_t kTwampSenderBytes = 14;
 void write_twamp_reply(const WorkerContext& ctx, std::uint8_t* ip, std::uint32_t ihl, std::uint32_t payload,
                        std::uint64_t rx_ts) noexcept;
+// The reply's fields alone, over the test packet's at t.
+void fill_twamp_reply(const WorkerContext& ctx, std::uint8_t* t, std::uint8_t sender_ttl, std::uint64_t rx_ts) noexcept;
+// Back to the sender: addresses and UDP ports swapped, TTL 255, UDP
+// checksum 0, IPv4 checksum set.
+void swap_ipv4_udp(std::uint8_t* ip, std::uint32_t ihl) noexcept;
 // The prober's event for a reflected packet at ip (IPv4, UDP, the payload
 // checked to hold kTwampReplyBytes); tunnel_spi: the inbound SPI it came on
 // inside a tunnel, 0 for a neighbour probe.
 WorkerEvent twamp_reply_event(const WorkerContext& ctx, std::uint16_t port, const std::uint8_t* ip, std::uint32_t ihl,
                               std::uint32_t tunnel_spi) noexcept;
+// The same from the reply's fields at t, for the prober's probe_port.
+WorkerEvent twamp_event(const WorkerContext& ctx, std::uint16_t port, std::uint32_t src_ip, std::uint16_t probe_port,
+                        const std::uint8_t* t, std::uint32_t tunnel_spi) noexcept;
+
+// The prober's TWAMP-light over the ESP port, for peers behind a NAT (only
+// the mapping of their port 4500 reaches them): UDP 4500 payload of the
+// non-ESP marker (RFC 3948), "MGWP", the kind, 0, the prober's port, and
+// the TWAMP fields.
+inline constexpr std::uint32_t kNatProbeHeaderBytes = 12;
+inline constexpr std::uint8_t kNatProbeTest = 1, kNatProbeReply = 2;
 
 // Encrypts the frame m (Ethernet + inner IP) on tunnel tun and sets where it
 // goes (the tunnel's next hop on the WAN); false with *why if it failed.

@@ -30,6 +30,37 @@ bool is_nat_keepalive(const crypto::PacketView& v) noexcept {
   return load_be16(ip + 2) == ihl + 9 && v.len >= ihl + 9 && ip[ihl + 8] == 0xff;
 }
 
+// The prober's TWAMP-light over the ESP port (stages.hpp), the outer header
+// checked by parse_outer_udp_ipv4: a test packet is answered in place (back
+// through the sender's NAT mapping), a reply goes to the prober. Returns
+// false when the datagram is not one.
+enum class NatProbe { none, reflected, taken };
+NatProbe handle_nat_probe(WorkerContext& ctx, rte_mbuf* m, const crypto::PacketView& v) noexcept {
+  std::uint8_t* ip = mbuf_bytes(m) + kEthBytes;
+  const std::uint32_t ihl = (ip[0] & 0x0fu) * 4u;
+  const std::uint32_t total = load_be16(ip + 2);
+  if (ctx.twamp_port == 0 || ip[9] != kProtoUdp || total < ihl + 8 + kNatProbeHeaderBytes + kTwampReplyBytes ||
+      total > v.len)
+    return NatProbe::none;
+  std::uint8_t* p = ip + ihl + 8;
+  if (std::memcmp(p + 4, "MGWP", 4) != 0) return NatProbe::none;
+  if (p[8] == kNatProbeTest) {
+    fill_twamp_reply(ctx, p + kNatProbeHeaderBytes, ip[8], ntp_now(ctx));
+    p[8] = kNatProbeReply;
+    swap_ipv4_udp(ip, ihl);
+    ctx.counters->twamp_reflected.add();
+    return NatProbe::reflected;
+  }
+  const std::uint16_t probe_port = load_be16(p + 10);
+  if (p[8] != kNatProbeReply || probe_port < kProbePortFirst || probe_port > kProbePortLast) return NatProbe::none;
+  if (ctx.events->push(twamp_event(ctx, static_cast<std::uint16_t>(ctx.wan), load_be32(ip + 12), probe_port,
+                                   p + kNatProbeHeaderBytes, 0)))
+    ctx.counters->probe_replies.add();
+  else
+    ctx.counters->probe_replies_dropped.add();
+  return NatProbe::taken;
+}
+
 // Whether the decrypted packet's source lies in the tunnel's remote sites.
 bool source_allowed(const TunnelTable& tunnels, const InboundRuntime& in, const std::uint8_t* ip) noexcept {
   const bool v6 = (ip[0] >> 4) == 6;
@@ -98,7 +129,15 @@ std::uint16_t mesh_to_lan_burst(const Snapshot& snap, WorkerContext& ctx, rte_mb
     crypto::OuterUdpInfo outer;
     const crypto::EspStatus st = crypto::parse_outer_udp_ipv4(v, outer);
     if (st != crypto::EspStatus::ok) {
-      refuse(m, st == crypto::EspStatus::not_esp && is_nat_keepalive(v) ? DropReason::nat_keepalive : drop_reason(st));
+      const NatProbe probe = st == crypto::EspStatus::not_esp ? handle_nat_probe(ctx, m, v) : NatProbe::none;
+      if (probe == NatProbe::reflected) {
+        out.accept(m, egress, {static_cast<std::uint16_t>(ctx.wan), false, load_be32(mbuf_bytes(m) + kEthBytes + 16), nullptr});
+        std::memcpy(mbuf_bytes(m) + 6, wan.mac.data(), 6);
+      } else if (probe == NatProbe::taken) {
+        out.consume(m);
+      } else {
+        refuse(m, st == crypto::EspStatus::not_esp && is_nat_keepalive(v) ? DropReason::nat_keepalive : drop_reason(st));
+      }
       continue;
     }
     if (const RelayRuntime* r = relays.relays.find(outer.spi)) {

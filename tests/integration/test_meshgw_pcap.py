@@ -281,6 +281,40 @@ def test_tunnel_probes_are_reflected_inside_the_tunnel(meshgw, tmp_path, keys):
     assert ev["decrypted"] == 0, "nothing reached the site"
 
 
+def test_probes_over_the_esp_port_are_reflected_for_peers_behind_nat(meshgw, tmp_path, keys):
+    """TWAMP-light after a non-ESP marker on UDP 4500 (what reaches a peer
+    behind a NAT, through its mapping): a test packet goes back to where it
+    came from, port for port; a reply goes to the prober; an IKE-like
+    datagram (marker, no magic) is still a not_esp drop."""
+    cfg = h.base_config(tmp_path, h.prefix("natprobe"))
+    twamp = struct.pack("!IQH", 11, 0x0A0B0C0D0E0F1011, 0x0001) + b"\0" * 27
+    head = lambda kind, port: b"\0\0\0\0MGWP" + bytes([kind, 0]) + struct.pack("!H", port)
+    reply = (struct.pack("!IQHH", 3, 0x1111, 1, 0) + struct.pack("!Q", 0x2222) + struct.pack("!I", 3)
+             + struct.pack("!QHH", 0x3333, 1, 0) + bytes([64]))
+    frames = [Ether(src=h.PEER_MAC, dst=h.WAN_MAC) / IP(src=h.GW_B, dst=h.GW_A, ttl=60)
+              / UDP(sport=31000, dport=4500, chksum=0) / Raw(head(1, 40001) + twamp),
+              Ether(src=h.PEER_MAC, dst=h.WAN_MAC) / IP(src=h.GW_B, dst=h.GW_A)
+              / UDP(sport=31000, dport=4500, chksum=0) / Raw(head(2, 40002) + reply),
+              Ether(src=h.PEER_MAC, dst=h.WAN_MAC) / IP(src=h.GW_B, dst=h.GW_A)
+              / UDP(sport=500, dport=4500, chksum=0) / Raw(b"\0\0\0\0" + b"ike" * 20)]
+    with h.Gateway(meshgw, tmp_path, cfg, wan_frames=frames) as gw:
+        stats = gw.wait_received()
+        gw.stop()
+    out = [f for f in gw.out("wan") if UDP in f]
+    assert len(out) == 1
+    f = out[0]
+    assert f[IP].src == h.GW_A and f[IP].dst == h.GW_B and f[UDP].sport == 4500 and f[UDP].dport == 31000
+    assert f[IP].chksum == recomputed_checksum(f[IP])
+    p = bytes(f[UDP].payload)
+    assert p[:8] == b"\0\0\0\0MGWP" and p[8] == 2 and struct.unpack("!H", p[10:12])[0] == 40001
+    seq, _ts, _err, _mbz, rx_ts, sseq, sts, _serr, _mbz2, sttl = struct.unpack("!IQHHQIQHHB", p[12:53])
+    assert (seq, sseq, sts, sttl) == (11, 11, 0x0A0B0C0D0E0F1011, 60)
+    assert rx_ts >> 32 > 3_900_000_000
+    ev = stats["events"]
+    assert ev["twamp_reflected"] == 1 and ev["probe_replies"] == 1
+    assert stats["drops"]["esp_not_esp"] == 1 and stats["drops_total"] == 1
+
+
 def test_too_big_gets_icmp_and_syn_mss_is_clamped(meshgw, tmp_path, keys):
     cfg = h.base_config(tmp_path, h.prefix("pmtu"))
     cfg["tunnel"][0]["mtu"] = 1280
