@@ -45,11 +45,17 @@ void apply_local_probes(routing::Topology& t, const std::string& self, const Pro
 }
 
 // Every other gateway of the view with an IPv4 underlay address.
-std::vector<ProbeTarget> probe_targets(const MeshView& view, const std::string& self) {
+std::vector<ProbeTarget> probe_targets(const MeshView& view, const std::string& self, bool self_behind_nat) {
   std::vector<ProbeTarget> out;
   for (const auto& [id, g] : view.gateways().items()) {
     if (id == self || g.value("status", "") == "revoked") continue;
-    if (const auto u = underlay_of(view, id)) out.push_back({id, u->ip});
+    // Two gateways behind NATs probe each other's mapping of port 4500 at
+    // once: that opens the way between their NATs (hole punching) for a
+    // direct path. A public gateway does not: its packets to a mapping the
+    // NATed side has not used yet could make some NATs move the mapping;
+    // the NATed side measures the link and the mesh takes it both ways.
+    const bool nat = self_behind_nat && g.value("behind_nat", false);
+    if (const auto u = underlay_of(view, id)) out.push_back({id, u->ip, nat ? u->port : std::uint16_t{0}});
   }
   return out;
 }
@@ -200,7 +206,7 @@ void MeshAgent::on_view(MeshView view, std::uint64_t now_ns) {
       if (g.value("behind_nat", false)) behind_nat_.insert(id);
     }
   }
-  prober_->set_targets(probe_targets(*view_, self_));
+  prober_->set_targets(probe_targets(*view_, self_, settings_.behind_nat));
   if (tunnels_ && tunnels_->set_view(view_->gateways(), view_->spis(), now_ns)) plan_dirty_ = true;
   if (tunnels_) {
     // Where the mesh reaches us (behind a NAT: our mapping) and our hops.

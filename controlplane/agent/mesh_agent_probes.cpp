@@ -11,8 +11,13 @@ namespace meshgw::agent {
 // down moves the active tunnels off it at once (before any recomputation),
 // and the mesh hears of it from a beacon sent now.
 void MeshAgent::probe_turn(std::uint64_t now_ns) {
-  for (const ProbeToSend& p : prober_->due(now_ns, dp_.ntp_now()))
-    dp_.send_probe(p.dst_ipv4, p.src_port, p.seq, p.t1_ntp);  // not sent: it will count as lost
+  for (const ProbeToSend& p : prober_->due(now_ns, dp_.ntp_now())) {  // not sent: it will count as lost
+    if (p.nat_port != 0) {
+      dp_.send_nat_probe(p.dst_ipv4, p.nat_port, p.src_port, p.seq, p.t1_ntp);
+    } else {
+      dp_.send_probe(p.dst_ipv4, p.src_port, p.seq, p.t1_ntp);
+    }
+  }
   std::vector<ProbeReply> in_tunnels;
   for (const dataplane::WorkerEvent& ev : dp_.take_probe_replies()) {
     const ProbeReply r{ev.ipv4, ev.probe_port, ev.probe_seq, ev.t1, ev.t2, ev.t3, ev.t4};

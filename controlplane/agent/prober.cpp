@@ -54,7 +54,7 @@ std::vector<ProbeToSend> Prober::due(std::uint64_t now_ns, std::uint64_t ntp_now
     const std::uint32_t seq = p.next_seq++;
     p.in_flight.push_back({seq, ntp_now, now_ns});
     ++stats_[id].sent;
-    out.push_back({id, p.target.ipv4, p.port, seq, ntp_now});
+    out.push_back({id, p.target.ipv4, p.port, seq, ntp_now, p.target.nat_port});
   }
   return out;
 }

@@ -35,6 +35,9 @@ struct ProberConfig {
 struct ProbeTarget {
   std::string peer;
   std::uint32_t ipv4 = 0;  // host order
+  // Behind a NAT: the port its NAT maps port 4500 to; probes go there, on
+  // the ESP port (Dataplane::send_nat_probe). 0: to the TWAMP port.
+  std::uint16_t nat_port = 0;
   bool operator==(const ProbeTarget&) const = default;
 };
 
@@ -45,6 +48,7 @@ struct ProbeToSend {
   std::uint16_t src_port = 0;
   std::uint32_t seq = 0;
   std::uint64_t t1_ntp = 0;
+  std::uint16_t nat_port = 0;  // ProbeTarget::nat_port
 };
 
 // A reflected packet as the data plane hands it over.

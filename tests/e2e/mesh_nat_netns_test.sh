@@ -7,8 +7,10 @@
 # ESP port, RFC 3948); it keeps that mapping open with NAT keepalives, sets
 # up its tunnels to public gateways itself (nobody can reach it to agree
 # keys) and they answer on the reverse SAs, sent to the mapping. Two NATed
-# edges agree keys through meshctld's key relay (end-to-end TLS inside it)
-# and their traffic crosses the core gateway as transit.
+# edges agree keys through meshctld's key relay (end-to-end TLS inside it);
+# probing each other's mapping at once opens a direct way between their
+# NATs, and when UDP between the NATs is blocked their traffic crosses the
+# core gateway as transit.
 #
 #   ns ul: br0 198.18.0.0/24: meshctld .100, c1 (core) .1, e1 (edge) .4, NAT outsides .6 and .7
 #   ns nat1: out 198.18.0.6 (masquerade) | in 198.18.1.1 -- n1: wan 198.18.1.2, behind_nat
@@ -48,7 +50,8 @@ ip -n "$tag-ul" link set br0 up
 veth eth0 "$tag-ctl" to-ctl "$tag-ul"
 ip -n "$tag-ul" link set to-ctl master br0
 ip -n "$tag-ctl" addr add 198.18.0.100/24 dev eth0
-# A NAT: its outside on the underlay, masquerading what comes from inside.
+# A NAT: its outside on the underlay, masquerading what comes from inside,
+# and dropping what nobody inside asked for (as a home router's firewall).
 nat() {  # name, outside address, inside /24 prefix (a.b.c), gateway behind it
   veth out "$tag-$1" "to-$1" "$tag-ul"
   ip -n "$tag-ul" link set "to-$1" master br0
@@ -59,6 +62,10 @@ nat() {  # name, outside address, inside /24 prefix (a.b.c), gateway behind it
   in_ns "$1" nft -f - <<'EOT'
 table ip nat {
   chain postrouting { type nat hook postrouting priority 100; oifname "out" masquerade; }
+}
+table inet firewall {
+  chain input { type filter hook input priority 0; iifname "out" ct state new drop; }
+  chain forward { type filter hook forward priority 0; iifname "out" ct state new drop; }
 }
 EOT
 }
@@ -220,6 +227,37 @@ for n in 198.18.0.6 198.18.0.7; do
   grep -q " $n	" "$dir/esp.txt" || fail "no ESP from the NAT $n on the underlay"
 done
 grep -q "198.18.[12]\." "$dir/esp.txt" && fail "a private address behind a NAT leaked onto the underlay"
+# The two NATed edges found the direct way between their NATs (each probed
+# the other's mapping at once): ESP goes from one NAT's outside to the other's.
+direct="$(awk '($2 == "198.18.0.6" && $3 == "198.18.0.7") || ($2 == "198.18.0.7" && $3 == "198.18.0.6") {n += $1} END {print n + 0}' "$dir/esp.txt")"
+(( direct > 100 )) || fail "no direct ESP between the two NATs ($direct packets)"
+echo "n1 <-> n2 directly between their NATs: $direct ESP packets"
+
+# When the way between the NATs closes (UDP between them dropped), their
+# traffic goes on through the core as transit.
+in_ns ul nft -f - <<'EOT'
+table bridge underlay {
+  chain forward { type filter hook forward priority 0; policy accept;
+    ip saddr 198.18.0.6 ip daddr 198.18.0.7 meta l4proto udp drop
+    ip saddr 198.18.0.7 ip daddr 198.18.0.6 meta l4proto udp drop
+  }
+}
+EOT
+for pair in "hn1 hn2 203.0.113.30" "hn2 hn1 198.51.100.20"; do
+  read -r from to addr <<< "$pair"
+  stream_start "$tag-$to" "$tag-$from" "$addr" 6100 500 4 "$dir/blocked-$from-$to.json"
+  stream_finish
+  echo "UDP $from -> $to with the NATs' direct way closed: $(cat "$dir/blocked-$from-$to.json")"
+  received="$(stream_field "$dir/blocked-$from-$to.json" received)"
+  (( received > 1500 )) || fail "UDP $from -> $to: only $received of 2000 arrived with the direct way closed"
+done
+for g in n1 n2; do
+  p="$(active_to "$g" "$([[ $g == n1 ]] && echo "$id_n2" || echo "$id_n1")")"
+  [[ "$p" == *">$(id_of c1)>"* ]] || fail "$g -> the other NATed edge takes $p, not the core"
+done
+in_ns hn1 ping -c 5 -i 0.1 -W 2 203.0.113.30 > "$dir/ping-blocked.txt" 2>&1 || true
+grep -q " 0% packet loss" "$dir/ping-blocked.txt" || fail "n1 -> n2 through the core: $(tail -2 "$dir/ping-blocked.txt")"
+echo "n1 <-> n2 with the direct way closed: through the core ($(active_to n1 "$id_n2"))"
 keepalives="$(in_ns e1 curl -sf "http://127.0.0.1:$(stats_port e1)/v1/stats" | $py -c 'import json,sys; print(json.load(sys.stdin)["drops"]["nat_keepalive"])')"
 (( keepalives > 0 )) || fail "e1 saw no NAT keepalives from n1"
-echo "PASS: edges behind NATs joined, were published at their NATs' mappings, kept them open ($keepalives keepalives at e1), carried ping and UDP both ways to a public edge and, keyed through the relay, to each other"
+echo "PASS: edges behind NATs joined, were published at their NATs' mappings, kept them open ($keepalives keepalives at e1), carried ping and UDP both ways to a public edge and, keyed through the relay, to each other, directly between their NATs ($direct ESP packets) and through the core when that way closed"
