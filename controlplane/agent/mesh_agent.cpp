@@ -123,6 +123,7 @@ void MeshAgent::start_tunnels() {
   tc.self = self_;
   tc.rekey_after_ns = std::uint64_t{settings_.rekey_after_s} * 1'000'000'000;
   tc.rekey_after_bytes = settings_.rekey_after_bytes;
+  tc.settle_needs_probe = tunnel_probes_ != nullptr;  // verified end to end before it carries traffic
   const TlsIdentity me{link_->cert_file(), link_->key_file(), link_->ca_file()};
   TunnelOps ops;
   MeshLink* link = link_.get();

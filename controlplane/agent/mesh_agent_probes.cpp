@@ -62,6 +62,8 @@ void MeshAgent::tunnel_probe_turn(std::uint64_t now_ns, const std::vector<ProbeR
   for (const TunnelProbeToSend& p : tunnel_probes_->due(now_ns, dp_.ntp_now()))
     dp_.send_tunnel_probe(p.out_spi, p.probe.dst_ipv4, p.probe.src_port, p.probe.seq, p.probe.t1_ntp);
   for (const ProbeReply& r : replies) tunnel_probes_->on_reply(r, now_ns);
+  for (const auto& [id, s] : tunnel_probes_->stats())
+    if (s.received != 0) tunnels_->answered(id);  // a new multi-hop tunnel may take over (settle)
   bool moved = false;
   for (const auto& c : tunnel_probes_->expire(now_ns)) {
     if (!tunnels_->set_dead(c.tunnel, c.dead)) continue;

@@ -238,6 +238,11 @@ bool TunnelManager::set_dead(const std::string& id, bool dead) {
   return false;
 }
 
+void TunnelManager::answered(const std::string& id) {
+  for (auto& t : tunnels_)
+    if (t.id == id && t.own) t.answered = true;
+}
+
 void TunnelManager::rekey_dead(const std::string& id, const std::string& why) {
   for (auto& t : tunnels_) {
     if (t.id != id || !t.own || !t.dead || t.retiring_since_ns != 0 || t.rekey_now) continue;
@@ -449,7 +454,9 @@ bool TunnelManager::poll(std::uint64_t now_ns, const std::map<std::string, std::
   }
 
   for (auto& t : tunnels_) {
-    if (!t.settled && now_ns - t.ready_at_ns >= config_.settle_ns) {
+    const std::uint64_t age = now_ns - t.ready_at_ns;
+    if (!t.settled && age >= config_.settle_ns &&
+        (!config_.settle_needs_probe || !t.own || t.answered || age >= config_.settle_max_ns)) {
       t.settled = true;
       changed = true;  // it may take over now
     }

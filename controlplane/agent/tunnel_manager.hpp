@@ -74,6 +74,10 @@ struct TunnelManagerConfig {
   // install the relay entries the controller just gave them (make before
   // break).
   std::uint64_t settle_ns = 300'000'000ull;
+  // With end-to-end probes: such a tunnel settles once a probe through it
+  // was answered (the relays are there for sure), or after settle_max_ns.
+  bool settle_needs_probe = false;
+  std::uint64_t settle_max_ns = 3'000'000'000ull;
   // An SPI of ours that no tunnel holds is released after this long (at
   // once on the first view: an earlier run's).
   std::uint64_t stale_release_ns = 30'000'000'000ull;
@@ -98,6 +102,7 @@ struct ReadyTunnel {
   bool settled = false;                 // settle_ns passed (or it was the egress's first)
   bool rekey_now = false;               // its next hop moved: a successor is due at once
   bool dead = false;                    // its end-to-end probes stopped (tunnel_probes): used last
+  bool answered = false;                // an end-to-end probe through it was answered
   bool rekey_for_dead = false;          // rekey_now because it was dead (called off if it answers again)
   routing::UnderlayEndpoint next_hop{0, 0};  // path[1]'s endpoint when installed (0: unknown)
 };
@@ -136,6 +141,8 @@ class TunnelManager {
   // What the end-to-end probes say of our tunnel id: dead ones are picked
   // only when nothing else is left. Returns whether that changed anything.
   bool set_dead(const std::string& id, bool dead);
+  // An end-to-end probe through our tunnel id was answered.
+  void answered(const std::string& id);
   // A successor for our tunnel id is due at once (why: for the log), as
   // long as it stays dead.
   void rekey_dead(const std::string& id, const std::string& why);

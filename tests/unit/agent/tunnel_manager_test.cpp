@@ -517,3 +517,37 @@ TEST(TunnelManager, ADeadTunnelIsUsedLastAndSetUpAgainUnlessItRecovers) {
   EXPECT_EQ(m.active([&](const std::vector<std::string>&) { return true; })[0].tunnel, next->id);
   m.rekey_dead(via3.id + "x", "no such tunnel");  // ignored
 }
+
+TEST(TunnelManager, WithEndToEndProbesANewMultiHopTunnelSettlesWhenAProbeIsAnswered) {
+  FakeMesh fake;
+  TunnelManagerConfig c = config();
+  c.settle_needs_probe = true;
+  TunnelManager m(c, fake.ops());
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}, {"gw-3", "up"}}), json::object(), 0);
+  m.want({{"gw-2", "default", {kDirect}}}, 0);
+  settle(m, 0);
+  auto all = [](const std::vector<std::string>&) { return true; };
+  const std::string direct = find(m, kDirect)->id;
+  // The better path moves to three hops: its tunnel carries traffic only
+  // once a probe through it came back (the transit's relay is in place),
+  // or after settle_max_ns at the latest.
+  m.want({{"gw-2", "default", {kVia3, kDirect}}}, kSecond);
+  settle(m, kSecond);
+  const std::string via3 = find(m, kVia3)->id;
+  m.poll(kSecond + 500'000'000);
+  EXPECT_EQ(m.active(all)[0].tunnel, direct) << "not answered yet";
+  m.answered(via3);
+  m.poll(kSecond + 600'000'000);
+  EXPECT_EQ(m.active(all)[0].tunnel, via3);
+  // Never answered: it settles after settle_max_ns all the same.
+  TunnelManager n(c, fake.ops());
+  n.set_view(gateways({{"gw-1", "up"}, {"gw-2", "up"}, {"gw-3", "up"}}), json::object(), 0);
+  n.want({{"gw-2", "default", {kDirect}}}, 0);
+  settle(n, 0);
+  n.want({{"gw-2", "default", {kVia3, kDirect}}}, kSecond);
+  settle(n, kSecond);
+  n.poll(3 * kSecond);
+  EXPECT_NE(n.active(all)[0].tunnel, find(n, kVia3)->id);
+  n.poll(4 * kSecond + 1);
+  EXPECT_EQ(n.active(all)[0].tunnel, find(n, kVia3)->id);
+}
