@@ -186,7 +186,15 @@ void MeshAgent::start_tunnels() {
   }
 }
 
-void MeshAgent::on_view(MeshView view, std::uint64_t now_ns) {
+void MeshAgent::on_view(MeshView view, std::uint64_t now_ns, bool structural) {
+  if (!structural && view_ && view_->epoch() == view.epoch()) {
+    // New measurements (every few seconds from a busy mesh): the gateways,
+    // SPIs and policy are what they were; only the costs move.
+    view_->take_measurements(std::move(view));
+    debounce_.trigger(now_ns);
+    return;
+  }
+  ++view_generation_;
   // Measurements change the state every few seconds; the log says when its shape does.
   if (!view_ || view_->epoch() != view.epoch() || view_->gateways().size() != view.gateways().size() ||
       view_->links().size() != view.links().size() || view_->spis().size() != view.spis().size())
@@ -458,7 +466,8 @@ void MeshAgent::turn_once(std::uint64_t now_ns) {
         if (view_) on_view(std::move(*view_), now_ns);
       }
     }
-    if (auto view = link_->take_view()) on_view(std::move(*view), now_ns);
+    bool structural = true;
+    if (auto view = link_->take_view(&structural)) on_view(std::move(*view), now_ns, structural);
     if (key_server_) {
       // A peer's tunnel: installed and published before its ingress hears
       // "installed" and starts sending on it (make before break).

@@ -65,7 +65,9 @@ class MeshAgent {
   void stop();
 
  private:
-  void on_view(MeshView view, std::uint64_t now_ns);
+  // structural: more than measurements changed (gateways, policy, SPIs);
+  // a view of new measurements only reprices the paths.
+  void on_view(MeshView view, std::uint64_t now_ns, bool structural = true);
   void start_tunnels();
   void replan(std::uint64_t now_ns, bool force);
   std::vector<std::string> apply_plan();  // the data plane's refusal, if any
@@ -103,6 +105,8 @@ class MeshAgent {
   std::map<std::pair<std::string, std::string>, std::string> active_;  // (egress, class) -> tunnel id
   bool plan_dirty_ = false;
   std::set<std::string> peers_up_;
+  std::uint64_t view_generation_ = 0;  // structural views taken
+  std::uint64_t probed_list_changes_ = ~std::uint64_t{0}, probed_view_generation_ = 0;  // what the tunnel probes mirror
   std::uint64_t next_fast_ns_ = 0, next_slow_ns_ = 0;
   std::uint64_t last_bursts_ = 0, last_empty_ = 0;
   std::map<std::string, std::uint64_t> tx_bytes_;  // since first seen (see tx_base_)

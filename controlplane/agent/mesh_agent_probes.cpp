@@ -54,16 +54,23 @@ void MeshAgent::probe_turn(std::uint64_t now_ns) {
 // failed (the egress restarted, say), so it is set up again.
 void MeshAgent::tunnel_probe_turn(std::uint64_t now_ns, const std::vector<ProbeReply>& replies) {
   if (!tunnel_probes_ || !tunnels_) return;
-  tunnel_probes_->set_tunnels(tunnels_->tunnels(), [this](const std::string& g) {
-    std::lock_guard lock(address_mutex_);
-    const auto it = addresses_.find(g);
-    return it == addresses_.end() ? 0u : it->second;
-  });
+  // This runs every millisecond: the list is mirrored only when it moved
+  // (or an address did, with a new mesh state).
+  if (tunnels_->list_changes() != probed_list_changes_ || view_generation_ != probed_view_generation_) {
+    probed_list_changes_ = tunnels_->list_changes();
+    probed_view_generation_ = view_generation_;
+    tunnel_probes_->set_tunnels(tunnels_->tunnels(), [this](const std::string& g) {
+      std::lock_guard lock(address_mutex_);
+      const auto it = addresses_.find(g);
+      return it == addresses_.end() ? 0u : it->second;
+    });
+  }
   for (const TunnelProbeToSend& p : tunnel_probes_->due(now_ns, dp_.ntp_now()))
     dp_.send_tunnel_probe(p.out_spi, p.probe.dst_ipv4, p.probe.src_port, p.probe.seq, p.probe.t1_ntp);
   for (const ProbeReply& r : replies) tunnel_probes_->on_reply(r, now_ns);
-  for (const auto& [id, s] : tunnel_probes_->stats())
-    if (s.received != 0) tunnels_->answered(id);  // a new multi-hop tunnel may take over (settle)
+  if (!replies.empty())
+    for (const auto& [id, s] : tunnel_probes_->stats())
+      if (s.received != 0) tunnels_->answered(id);  // a new multi-hop tunnel may take over (settle)
   bool moved = false;
   for (const auto& c : tunnel_probes_->expire(now_ns)) {
     if (!tunnels_->set_dead(c.tunnel, c.dead)) continue;

@@ -104,6 +104,7 @@ MeshLink::MeshLink(ControllerSettings settings) : settings_(std::move(settings))
   }
   if (auto v = MeshView::load(settings_.state_dir + "/mesh_state.json")) {
     view_ = std::move(*v);
+    view_structural_ = true;
     view_changed_ = true;  // the control thread starts from what it had
     status_.epoch = view_.epoch();
     status_.version = view_.version();
@@ -154,6 +155,10 @@ void MeshLink::stop() {
   }
   if (link_thread_.joinable()) link_thread_.join();
   if (watch_thread_.joinable()) watch_thread_.join();
+  {
+    std::lock_guard lock(mutex_);
+    save_view(true);  // the last measurements, for the next start
+  }
   if (beacon_fd_ >= 0) ::close(beacon_fd_);
   beacon_fd_ = -1;
 }
@@ -217,11 +222,16 @@ void MeshLink::set_beacon_inputs(BeaconInputs inputs) {
   inputs_ = std::move(inputs);
 }
 
-std::optional<MeshView> MeshLink::take_view() {
+std::optional<MeshView> MeshLink::take_view(bool* structural) {
   std::lock_guard lock(mutex_);
   if (!view_changed_) return std::nullopt;
   view_changed_ = false;
-  return view_;
+  const bool whole = view_structural_ || structural == nullptr;
+  if (structural) *structural = view_structural_;
+  view_structural_ = false;
+  // Measurements only: the caller keeps its SPIs and policy (they can be
+  // thousands of entries, and measurements come every few seconds).
+  return whole ? view_ : view_.measurements_only();
 }
 
 MeshLinkStatus MeshLink::status() const {
@@ -418,6 +428,15 @@ void MeshLink::link_loop() {
   }
 }
 
+void MeshLink::save_view(bool force) {
+  const auto now_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+  if (!view_unsaved_ || (!force && now_ms - view_saved_ms_ < kMeasurementSaveMs)) return;
+  view_.save(settings_.state_dir + "/mesh_state.json");
+  view_unsaved_ = false;
+  view_saved_ms_ = now_ms;
+}
+
 void MeshLink::watch_loop() {
   unsigned backoff_ms = 250;
   while (!stop_) {
@@ -445,8 +464,10 @@ void MeshLink::watch_loop() {
         std::lock_guard lock(mutex_);
         status_.following = true;
         if (view_.apply(update)) {
-          view_.save(settings_.state_dir + "/mesh_state.json");
+          view_unsaved_ = true;
+          save_view(view_.last_change_structural());
           view_changed_ = true;
+          view_structural_ = view_structural_ || view_.last_change_structural();
           status_.epoch = view_.epoch();
           status_.version = view_.version();
         }
@@ -456,6 +477,7 @@ void MeshLink::watch_loop() {
         std::lock_guard lock(mutex_);
         stream_client_.reset();
         status_.following = false;
+        save_view(true);
       }
       if (status != 200) set_error("state stream refused with status " + std::to_string(status));
       else backoff_ms = 250;

@@ -127,7 +127,10 @@ class MeshLink {
   std::string key_file() const { return settings_.state_dir + "/gateway.key"; }
   const std::string& ca_file() const noexcept { return settings_.ca_file; }
   // The mesh view if it changed since the last call (a copy).
-  std::optional<MeshView> take_view();
+  // The view if it changed since the last call; *structural: whether more
+  // than measurements changed meanwhile (gateways, policy, SPIs). When only
+  // measurements did, what comes back is MeshView::measurements_only().
+  std::optional<MeshView> take_view(bool* structural = nullptr);
   MeshLinkStatus status() const;
 
  private:
@@ -149,6 +152,13 @@ class MeshLink {
   std::condition_variable wake_;
   MeshView view_;
   bool view_changed_ = false;
+  bool view_structural_ = false;  // since the last take_view
+  // Measurements are saved at most every kMeasurementSaveMs (a mesh's
+  // links change every few seconds; the file is for restarts).
+  static constexpr std::uint64_t kMeasurementSaveMs = 5000;
+  bool view_unsaved_ = false;
+  std::uint64_t view_saved_ms_ = 0;
+  void save_view(bool force);  // with mutex_ held
   BeaconInputs inputs_;
   MeshLinkStatus status_;
   std::uint64_t last_sequence_ = 0;

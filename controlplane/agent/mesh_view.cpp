@@ -19,6 +19,21 @@ json links_by_key(const json& links) {
   return out;
 }
 
+// Links (re)measured or aged out, and gateway loads: the deltas that come
+// every few seconds.
+void apply_measurements(json& links, json& gateways, const json& d) {
+  json by_key = links_by_key(links);
+  for (const auto& l : d.at("links")) by_key[l.at("from").get<std::string>() + ">" + l.at("to").get<std::string>()] = l;
+  for (const auto& l : d.value("removed_links", json::array()))
+    by_key.erase(l.at("from").get<std::string>() + ">" + l.at("to").get<std::string>());
+  links = json::array();
+  for (auto& [k, l] : by_key.items()) links.push_back(l);
+  for (const auto& load : d.at("loads")) {
+    const std::string id = load.at("id").get<std::string>();
+    if (gateways.contains(id)) gateways[id]["load_permille"] = load.at("load_permille");
+  }
+}
+
 }  // namespace
 
 void MeshView::apply_delta(const json& d) {
@@ -34,16 +49,7 @@ void MeshView::apply_delta(const json& d) {
       if (l.at("from") != id && l.at("to") != id) kept.push_back(l);
     links_ = std::move(kept);
   } else if (op == "measurements") {
-    json by_key = links_by_key(links_);
-    for (const auto& l : d.at("links")) by_key[l.at("from").get<std::string>() + ">" + l.at("to").get<std::string>()] = l;
-    for (const auto& l : d.value("removed_links", json::array()))
-      by_key.erase(l.at("from").get<std::string>() + ">" + l.at("to").get<std::string>());
-    links_ = json::array();
-    for (auto& [k, l] : by_key.items()) links_.push_back(l);
-    for (const auto& load : d.at("loads")) {
-      const std::string id = load.at("id").get<std::string>();
-      if (gateways_.contains(id)) gateways_[id]["load_permille"] = load.at("load_permille");
-    }
+    apply_measurements(links_, gateways_, d);
   } else if (op == "policy") {
     policy_ = d.at("policy");
   } else if (op == "spi") {
@@ -70,16 +76,31 @@ bool MeshView::apply(const json& update) {
     next.policy_ = s.value("policy", json::object());
     for (const auto& sp : s.value("spis", json::array())) next.spis_[std::to_string(sp.at("spi").get<std::uint64_t>())] = sp;
     *this = std::move(next);
+    structural_ = true;
     return true;
   }
   if (epoch != epoch_) throw std::runtime_error("mesh state: deltas of epoch " + epoch + " on a view of epoch " + epoch_);
   const json& deltas = update.at("deltas");
   if (deltas.empty() && version == version_) return false;
+  structural_ = false;
+  for (const auto& d : deltas)
+    if (d.value("op", "") != "measurements") structural_ = true;
+  if (!structural_) {
+    // Measurements only: applied to copies of the links and gateways, not
+    // of the whole view (its SPIs may be thousands).
+    json links = links_, gateways = gateways_;
+    for (const auto& d : deltas) apply_measurements(links, gateways, d);
+    links_ = std::move(links);
+    gateways_ = std::move(gateways);
+    version_ = version;
+    return true;
+  }
   // Applied to a copy: a delta that does not parse leaves the view as it was.
   MeshView next = *this;
   for (const auto& d : deltas) next.apply_delta(d);
   next.version_ = version;
   *this = std::move(next);
+  structural_ = true;
   return true;
 }
 
@@ -92,6 +113,24 @@ void MeshView::keep_addresses_from(const MeshView& before) {
     const auto b = old->find("addresses");
     if (b != old->end() && b->is_array() && !b->empty()) g["addresses"] = *b;
   }
+}
+
+MeshView MeshView::measurements_only() const {
+  MeshView m;
+  m.epoch_ = epoch_;
+  m.version_ = version_;
+  m.gateways_ = gateways_;
+  m.links_ = links_;
+  return m;
+}
+
+void MeshView::take_measurements(MeshView&& part) {
+  MeshView before;
+  before.gateways_ = std::move(gateways_);
+  gateways_ = std::move(part.gateways_);
+  links_ = std::move(part.links_);
+  version_ = part.version_;
+  keep_addresses_from(before);
 }
 
 json MeshView::to_json() const {

@@ -50,7 +50,7 @@ std::vector<ProbeToSend> Prober::due(std::uint64_t now_ns, std::uint64_t ntp_now
   std::vector<ProbeToSend> out;
   for (auto& [id, p] : peers_) {
     if (now_ns < p.next_due_ns) continue;
-    p.next_due_ns = now_ns + config_.interval_ns;
+    p.next_due_ns = now_ns + (stats_[id].up ? config_.interval_ns : std::max(config_.interval_ns, config_.not_up_interval_ns));
     const std::uint32_t seq = p.next_seq++;
     p.in_flight.push_back({seq, ntp_now, now_ns});
     ++stats_[id].sent;
@@ -74,8 +74,11 @@ bool Prober::on_reply(const ProbeReply& r, std::uint64_t) {
   const auto it = std::find_if(p.in_flight.begin(), p.in_flight.end(),
                                [&](const InFlight& f) { return f.seq == r.seq && f.t1_ntp == r.t1_ntp; });
   if (it == p.in_flight.end()) return false;  // late (already lost), duplicate or forged
+  const std::uint64_t sent_ns = it->sent_ns;
   p.in_flight.erase(it);
   PeerProbeStats& s = stats_.at(port->second);
+  // Up again (or for the first time): back to the full rate at once.
+  if (!s.up) p.next_due_ns = std::min(p.next_due_ns, sent_ns + config_.interval_ns);
   const double rtt = std::max(0.0, ntp_us(r.t4_ntp, r.t1_ntp) - std::max(0.0, ntp_us(r.t3_ntp, r.t2_ntp)));
   const double a = config_.ewma_alpha;
   if (!s.measured) {

@@ -21,6 +21,10 @@ namespace meshgw::agent {
 
 struct ProberConfig {
   std::uint64_t interval_ns = 100'000'000;  // one probe per peer per interval
+  // A peer that is not up (never answered, or down) is probed this often
+  // (if longer than interval_ns): a mesh where most pairs have no direct
+  // link must not spend its probes on them.
+  std::uint64_t not_up_interval_ns = 1'000'000'000;
   std::uint64_t timeout_ns = 1'000'000'000;  // a probe without reply by then is lost
   std::size_t window = 50;                   // probes the loss is measured over
   unsigned down_after_lost = 3;              // consecutive losses that make a peer down

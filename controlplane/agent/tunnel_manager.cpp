@@ -203,12 +203,14 @@ bool TunnelManager::install(const TunnelKeys& keys, bool own, std::uint64_t now_
   log(std::string(own ? "tunnel " : "peer's tunnel ") + key(t.path) + " ready: SPIs out " +
       routing::spi_text(t.out_spi) + " in " + routing::spi_text(t.in_spi) + ", epoch " + std::to_string(t.epoch));
   tunnels_.push_back(std::move(t));
+  ++list_changes_;
   return true;
 }
 
 void TunnelManager::remove(std::size_t index, bool release) {
   const ReadyTunnel t = tunnels_[index];
   tunnels_.erase(tunnels_.begin() + static_cast<std::ptrdiff_t>(index));
+  ++list_changes_;
   ops_.forget_key(t.out_spi);
   ops_.forget_key(t.in_spi);
   if (release && t.own) submit({Job::Kind::release, {}, 0, {t.out_spi, t.in_spi}});
@@ -281,10 +283,19 @@ bool TunnelManager::set_view(const json& gateways, const json& spis, std::uint64
     // may be handed out anew.
     const bool released = !spis.contains(std::to_string(t.own ? t.out_spi : t.in_spi)) &&
                           (!t.own || now_ns - t.ready_at_ns >= config_.forgotten_after_ns);
-    if (gone || released) {
+    // Listed, but for another path: the SPI was released and handed out
+    // again before this view heard of the release.
+    const auto other_path = [&](std::uint32_t spi, const json& path) {
+      const auto it = spis.find(std::to_string(spi));
+      return it != spis.end() && it->contains("path") && it->at("path") != path;
+    };
+    const bool reused = other_path(t.out_spi, json(t.path)) || other_path(t.in_spi, json(reversed(t.path)));
+    if (gone || released || reused) {
       log(std::string(t.own ? "tunnel " : "peer's tunnel ") + key(t.path) + " removed: " +
-          (gone ? "a gateway on it was revoked or left the mesh"
-                : t.own ? "the controller no longer lists its SPIs" : "released by the peer"));
+          (gone     ? "a gateway on it was revoked or left the mesh"
+           : reused ? "its SPIs now belong to another tunnel"
+           : t.own  ? "the controller no longer lists its SPIs"
+                    : "released by the peer"));
       remove(i, t.own && gone);
       changed = true;
     }

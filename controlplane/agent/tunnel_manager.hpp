@@ -151,6 +151,9 @@ class TunnelManager {
   bool poll(std::uint64_t now_ns, const std::map<std::string, std::uint64_t>& tx_bytes = {});
 
   const std::vector<ReadyTunnel>& tunnels() const noexcept { return tunnels_; }
+  // Counts tunnels added and removed: callers that mirror the list (the
+  // end-to-end probes) rebuild only when it moved.
+  std::uint64_t list_changes() const noexcept { return list_changes_; }
   // Per want: the tunnel to use, as an active path. usable(path) says
   // whether every link of a path is up now. Order: the wanted paths in
   // order, then our other tunnels to the egress, then peers' tunnels to us
@@ -210,6 +213,7 @@ class TunnelManager {
   TunnelOps ops_;
   std::vector<TunnelWant> wants_;
   std::vector<ReadyTunnel> tunnels_;
+  std::uint64_t list_changes_ = 0;
   std::map<std::string, PathState> paths_;  // by key(path)
   std::set<std::string> revoked_;
   bool have_view_ = false;

@@ -9,6 +9,7 @@ namespace {
 ProberConfig prober_config(const TunnelProbeConfig& c) {
   ProberConfig pc;
   pc.interval_ns = c.interval_ns;
+  pc.not_up_interval_ns = 0;  // a new tunnel settles on its first answer: no slow start
   pc.timeout_ns = c.timeout_ns;
   pc.down_after_lost = c.down_after_lost;
   pc.first_port = c.first_port;

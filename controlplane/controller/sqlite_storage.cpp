@@ -392,19 +392,25 @@ std::vector<EventRecord> SqliteStorage::events(std::uint64_t after, std::size_t 
 
 SpiRecord SqliteStorage::allocate_spi(SpiRecord record, std::uint32_t first) {
   return transaction([&] {
-    // The lowest free value: first itself, or one past an allocated SPI whose
-    // successor is free.
-    Statement taken(db_, "SELECT 1 FROM spis WHERE spi = ?");
-    taken.bind(1, std::int64_t{first});
-    std::int64_t spi = first;
-    if (taken.step()) {
+    // Counting on from the last SPI handed out, not the lowest free one: a
+    // released SPI is not given again until the space wraps, so a gateway
+    // that still holds state of an old tunnel (its release not yet seen)
+    // never finds the SPI on a new tunnel through it.
+    std::int64_t from = first;
+    if (const auto next = setting("next_spi")) from = std::max<std::int64_t>(first, std::stoll(*next));
+    auto free_from = [&](std::int64_t start) -> std::int64_t {
+      Statement taken(db_, "SELECT 1 FROM spis WHERE spi = ?");
+      taken.bind(1, start);
+      if (!taken.step()) return start;
       Statement gap(db_,
                     "SELECT MIN(s.spi + 1) FROM spis s WHERE s.spi >= ? AND NOT EXISTS "
                     "(SELECT 1 FROM spis t WHERE t.spi = s.spi + 1)");
-      gap.bind(1, std::int64_t{first});
+      gap.bind(1, start);
       if (!gap.step() || gap.is_null(0)) throw StorageError("SPI allocation: no candidate");
-      spi = gap.integer(0);
-    }
+      return gap.integer(0);
+    };
+    std::int64_t spi = from <= 0xffffffffLL ? free_from(from) : 0x100000000LL;
+    if (spi > 0xffffffffLL) spi = free_from(first);  // wrapped: the lowest free one
     if (spi > 0xffffffffLL) throw ConflictError("no free SPI left");
     record.spi = static_cast<std::uint32_t>(spi);
     Statement ins(db_,
@@ -412,6 +418,7 @@ SpiRecord SqliteStorage::allocate_spi(SpiRecord record, std::uint32_t first) {
     ins.bind(1, spi).bind(2, record.ingress).bind(3, record.egress).bind(4, record.path).bind(5, record.allocated_at);
     ins.bind(6, record.requested_by);
     ins.step();
+    put_setting("next_spi", std::to_string(spi + 1));
     return record;
   });
 }

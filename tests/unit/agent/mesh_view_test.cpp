@@ -139,3 +139,40 @@ TEST(MeshView, AddressesSurviveAStateThatLacksThem) {
 }
 
 }  // namespace
+
+TEST(MeshView, MeasurementsAreTakenWithoutTheSpisAndSaidToBeNotStructural) {
+  MeshView v;
+  ASSERT_TRUE(v.apply(snapshot()));
+  EXPECT_TRUE(v.last_change_structural());
+  const json measured = {{"epoch", "e1"},
+                         {"version", 6},
+                         {"deltas",
+                          {{{"op", "measurements"},
+                            {"links", {{{"from", "gw-1"}, {"to", "gw-2"}, {"rtt_us", 3000}}}},
+                            {"loads", {{{"id", "gw-2"}, {"load_permille", 70}}}}}}}};
+  ASSERT_TRUE(v.apply(measured));
+  EXPECT_FALSE(v.last_change_structural());
+  EXPECT_EQ(v.links()[0]["rtt_us"], 3000);
+  EXPECT_EQ(v.spis().size(), 1u);  // untouched
+  // The part a control thread takes: gateways and links, no SPIs or policy.
+  const MeshView part = v.measurements_only();
+  EXPECT_EQ(part.version(), 6u);
+  EXPECT_TRUE(part.spis().empty());
+  EXPECT_EQ(part.links(), v.links());
+  // Taken into an older whole view: links, loads and version move, the
+  // SPIs and policy stay, and an address the part lacks is kept.
+  MeshView whole;
+  json with_address = snapshot();
+  with_address["snapshot"]["gateways"][1]["addresses"] = {"198.18.0.2:4500"};
+  ASSERT_TRUE(whole.apply(with_address));
+  whole.take_measurements(MeshView(part));
+  EXPECT_EQ(whole.version(), 6u);
+  EXPECT_EQ(whole.links()[0]["rtt_us"], 3000);
+  EXPECT_EQ(whole.gateways()["gw-2"]["load_permille"], 70);
+  EXPECT_EQ(whole.gateways()["gw-2"]["addresses"][0], "198.18.0.2:4500");
+  EXPECT_EQ(whole.spis().size(), 1u);
+  EXPECT_EQ(whole.policy()["edge_transit"], false);
+  // Any other delta is structural.
+  ASSERT_TRUE(v.apply({{"epoch", "e1"}, {"version", 7}, {"deltas", {{{"op", "spi_removed"}, {"spi", 4096}}}}}));
+  EXPECT_TRUE(v.last_change_structural());
+}

@@ -51,7 +51,7 @@ TEST(Prober, PacedProbesAndRttWithoutTheReflectorsTime) {
 }
 
 TEST(Prober, LossWindowDownAfterConsecutiveLossesAndBackUp) {
-  Prober p({.interval_ns = 10 * kMs, .timeout_ns = 50 * kMs, .window = 10, .down_after_lost = 3});
+  Prober p({.interval_ns = 10 * kMs, .not_up_interval_ns = 0, .timeout_ns = 50 * kMs, .window = 10, .down_after_lost = 3});
   p.set_targets({{"gw-2", 1}});
   std::uint64_t now = 0;
   auto step = [&](bool answer) {
@@ -78,11 +78,34 @@ TEST(Prober, LossWindowDownAfterConsecutiveLossesAndBackUp) {
   EXPECT_LT(p.neighbours()[0].loss_ppm, 1'000'000u);
 }
 
+TEST(Prober, PeersNotUpAreProbedSlowly) {
+  // Most pairs of a mesh have no direct link: a peer that never answered,
+  // or went down, gets a probe a second instead of one per interval.
+  Prober p({.interval_ns = 20 * kMs, .not_up_interval_ns = 1000 * kMs, .timeout_ns = 100 * kMs, .down_after_lost = 3});
+  p.set_targets({{"gw-2", 2}, {"gw-3", 3}});
+  std::map<std::string, int> probes;
+  std::uint64_t now = 0;
+  for (; now < 2000 * kMs; now += kMs) {
+    for (const auto& s : p.due(now, now)) {
+      ++probes[s.peer];
+      if (s.peer == "gw-2" && now < 1000 * kMs) p.on_reply(reply_to(s, 1000), now);  // gw-2 answers for a second
+    }
+    p.expire(now);
+  }
+  // gw-3: at 0, 1 s (2 probes); gw-2: every 20 ms for the first second
+  // and until 3 losses made it down, then once a second.
+  EXPECT_EQ(probes["gw-3"], 2);
+  EXPECT_GE(probes["gw-2"], 50 + 3);
+  EXPECT_LE(probes["gw-2"], 50 + 8 + 2);
+  EXPECT_FALSE(p.stats().at("gw-2").up);
+}
+
 TEST(Prober, TheControlThreadsOwnStallIsNotLoss) {
   // Probes sent, then the thread sleeps 400 ms (a busy machine): the replies
   // that wait unread are still matched, and nothing counts as lost for the
   // time the thread was away. Real silence afterwards still takes it down.
-  Prober p({.interval_ns = 20 * kMs, .timeout_ns = 100 * kMs, .window = 20, .down_after_lost = 3, .stall_ns = 50 * kMs});
+  Prober p({.interval_ns = 20 * kMs, .not_up_interval_ns = 0, .timeout_ns = 100 * kMs, .window = 20, .down_after_lost = 3,
+            .stall_ns = 50 * kMs});
   p.set_targets({{"gw-2", 1}});
   std::uint64_t now = 0;
   std::vector<ProbeToSend> sent;

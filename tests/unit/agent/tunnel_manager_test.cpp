@@ -311,6 +311,15 @@ TEST(TunnelManager, APeersTunnelIsAcceptedAndGoesWhenReleased) {
   EXPECT_TRUE(m.tunnels().empty());
   EXPECT_TRUE(fake.keys.empty());
   EXPECT_TRUE(fake.released_spis().empty());  // not ours to release
+  // Its SPIs handed out again for another tunnel before we heard of the
+  // release (the same numbers, another path): it goes as well.
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-5", "up"}}), spis, 2 * kSecond);
+  m.accepted(k, 2 * kSecond);
+  ASSERT_EQ(m.tunnels().size(), 1u);
+  json reused = spis;
+  reused["8193"]["path"] = {"gw-5", "gw-3", "gw-1"};
+  m.set_view(gateways({{"gw-1", "up"}, {"gw-5", "up"}}), reused, 3 * kSecond);
+  EXPECT_TRUE(m.tunnels().empty());
 }
 
 TEST(TunnelManager, TheKeyServersCheckFollowsTheMeshState) {

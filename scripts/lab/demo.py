@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""README command 1: the whole mesh on one machine.
+
+Brings up the lab (scripts/lab/mesh_lab.py) on a real topology (Abilene by
+default: 11 gateways, 14 links with the delay of their length), then tells
+what happens in numbered steps with their figures:
+
+  1. the mesh joins: every gateway registers with meshctld (ID, role)
+  2. tunnels: each gateway sets up tunnels to every other (and backups)
+  3. traffic flows: site traffic between every pair (path, RTT, rate)
+  4. a multi-hop path: tshark on each hop's link decodes its ESP, SPIs as
+     the controller allocated them, relayed without keys at the transits
+  5. a link fails: cut on the path of a steady stream; the gap until the
+     backup carries it, and the new path
+  6. summary table
+
+and takes everything down (processes, namespaces), also when interrupted.
+
+usage: scripts/lab/demo.py [--topology FILE] [--build DIR] [--short] [--json FILE] [--keep]
+  --short      fewer pairs and shorter streams (the e2e test)
+  --json FILE  the figures as JSON (what the e2e test asserts on)
+  --keep       keep the work directory (logs, configs, captures)
+Needs root (network namespaces). Usually run through scripts/demo.sh.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mesh_lab  # noqa: E402
+
+PY = mesh_lab.PY
+HERE = mesh_lab.HERE
+
+
+def step(n, title):
+    print(f"\n== {n}. {title}", flush=True)
+
+
+def ping_all(lab, pairs, count):
+    """RTT (ms, average) per pair, pings of all pairs at once; None if lost."""
+    procs = {}
+    for a, b in pairs:
+        procs[(a, b)] = subprocess.Popen(
+            ["ip", "netns", "exec", lab.ns("h" + a), "ping", "-q", "-c", str(count), "-i", "0.2", "-W", "2",
+             lab.host_ip(b)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = {}
+    for k, p in procs.items():
+        text = p.communicate(timeout=60)[0]
+        rtt = None
+        for line in text.splitlines():
+            if line.startswith("rtt") or line.startswith("round-trip"):
+                rtt = float(line.split("=")[1].split("/")[1])
+        received = 0
+        for line in text.splitlines():
+            if "received" in line:
+                received = int(line.split(",")[1].split()[0])
+        out[k] = (rtt, received)
+    return out
+
+
+def run_demand(lab, pairs, kbps, seconds, size=500, port=6000):
+    """Constant-rate traffic for every pair at once; per pair what arrived."""
+    receivers = {}
+    for b in sorted({b for _, b in pairs}):
+        receivers[b] = subprocess.Popen(["ip", "netns", "exec", lab.ns("h" + b), PY, os.path.join(HERE, "demand.py"),
+                                         "recv", "--port", str(port)], stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+    time.sleep(0.5)
+    senders = []
+    for a in sorted({a for a, _ in pairs}):
+        to = ",".join(f"{lab.host_ip(b)}={kbps}" for x, b in pairs if x == a)
+        senders.append(subprocess.Popen(["ip", "netns", "exec", lab.ns("h" + a), PY, os.path.join(HERE, "demand.py"),
+                                         "send", "--port", str(port), "--duration", str(seconds), "--size", str(size),
+                                         "--to", to], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for s in senders:
+        s.wait(timeout=seconds + 30)
+    time.sleep(0.5)
+    result = {}
+    by_ip = {lab.host_ip(n): n for n in lab.nodes}
+    for b, r in receivers.items():
+        r.send_signal(2)
+        counts = json.loads(r.communicate(timeout=20)[0] or '{"from": {}}')
+        for src, f in counts["from"].items():
+            result[(by_ip.get(src, src), b)] = f
+    return result
+
+
+def udp_stream(lab, a, b, rate, seconds, port, during=None):
+    """A numbered 1 kHz stream a -> b (tests/e2e/udp_stream.py); during() runs meanwhile."""
+    tool = os.path.join(mesh_lab.ROOT, "tests", "e2e", "udp_stream.py")
+    recv = subprocess.Popen(["ip", "netns", "exec", lab.ns("h" + b), PY, tool, "recv", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(0.3)
+    send = subprocess.Popen(["ip", "netns", "exec", lab.ns("h" + a), PY, tool, "send", "--to", lab.host_ip(b),
+                             "--port", str(port), "--rate", str(rate), "--duration", str(seconds)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if during:
+        during()
+    send.wait(timeout=seconds + 30)
+    time.sleep(0.5)
+    recv.send_signal(2)
+    return json.loads(recv.communicate(timeout=20)[0])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--topology", default=os.path.join(HERE, "abilene.json"))
+    ap.add_argument("--build", default=os.environ.get("MESHGW_BUILD", os.path.join(mesh_lab.ROOT, "build")))
+    ap.add_argument("--short", action="store_true")
+    ap.add_argument("--json", metavar="FILE")
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("demo.py: needs root (network namespaces); run scripts/demo.sh as root")
+    topo = mesh_lab.load_topology(args.topology)
+    work = tempfile.mkdtemp(prefix="meshgw-demo-")
+    lab = mesh_lab.Lab(topo, args.build, workdir=work)
+    mesh_lab.install_signal_handlers()
+    figures = {"topology": topo["name"], "tag": lab.tag, "gateways": len(lab.nodes), "links": len(topo["links"])}
+    started = time.monotonic()
+    ok = False
+    try:
+        print(f"meshgw lab: {topo['name']}, {len(lab.nodes)} gateways, {len(topo['links'])} links "
+              f"(one-way delay from each link's length at 200 km/ms), work directory {work}")
+        step(1, "the mesh joins")
+        up_s = lab.up()
+        lab.wait_joined()
+        gateways = {g["id"]: g for g in lab.meshctl("gateways")["gateways"]}
+        print(f"{'gateway':<8} {'city':<15} {'mesh ID':<7} {'role':<5} {'underlay':<12} status")
+        for n in lab.nodes:
+            g = gateways.get(lab.ids[n], {})
+            print(f"{n:<8} {topo['by_id'][n].get('label', n):<15} {lab.ids[n]:<7} {g.get('role', '?'):<5} "
+                  f"{lab.wan_ip(n):<12} {g.get('status', '?')}")
+        figures["joined"] = sum(1 for n in lab.nodes if lab.ids[n] in gateways)
+        figures["bring_up_s"] = round(up_s, 1)
+        print(f"{figures['joined']} of {len(lab.nodes)} gateways registered ({up_s:.1f} s to start everything)")
+
+        step(2, "tunnels: every gateway to every other, with backups")
+        t0 = time.monotonic()
+        lab.wait_for("every gateway's tunnels to every other", lab.all_tunnels_up, 180, interval=1)
+        figures["tunnels_up_s"] = round(time.monotonic() - t0, 1)
+        spis = lab.meshctl("spis")["spis"]
+        figures["spis"] = len(spis)
+        print(f"all {len(lab.nodes) * (len(lab.nodes) - 1)} ordered pairs have an active tunnel after "
+              f"{figures['tunnels_up_s']} s; the controller holds {len(spis)} SPIs (one per tunnel direction)")
+
+        step(3, "traffic flows between every pair of sites")
+        pairs = [(a, b) for a in lab.nodes for b in lab.nodes if a != b]
+        pings = ping_all(lab, pairs, 3 if args.short else 5)
+        seconds = 4 if args.short else 8
+        kbps = 100
+        demand = run_demand(lab, pairs, kbps, seconds)
+        reached = 0
+        rows = []
+        for a, b in pairs:
+            rtt, got = pings[(a, b)]
+            d = demand.get((a, b), {})
+            if got > 0 and d.get("packets", 0) > 0:
+                reached += 1
+            rows.append((a, b, lab.active_path(a, b) or [], rtt, d))
+        figures["pairs"] = len(pairs)
+        figures["pairs_reached"] = reached
+        shown = [r for r in rows if r[0] == lab.nodes[0]] + [r for r in rows if r[0] == lab.nodes[3]]
+        print(f"{'pair':<10} {'path':<28} {'RTT ms':>7} {'kbit/s':>7} {'lost':>5} {'one-way p99 ms':>14}")
+        for a, b, path, rtt, d in shown:
+            rate = d.get("bytes", 0) * 8 / seconds / 1000
+            print(f"{a + '>' + b:<10} {'>'.join(path):<28} {rtt if rtt is not None else float('nan'):>7.1f} "
+                  f"{rate:>7.0f} {d.get('lost', '-'):>5} {d.get('delay_ms_p99', 0):>14.1f}")
+        lost = sum(d.get("lost", 0) for *_, d in rows)
+        sent = sum(d.get("packets", 0) + d.get("lost", 0) for *_, d in rows)
+        rtts = sorted(r[3] for r in rows if r[3] is not None)
+        figures["demand_lost_fraction"] = round(lost / max(sent, 1), 5)
+        figures["rtt_ms_median"] = rtts[len(rtts) // 2] if rtts else None
+        print(f"(the pairs from {lab.nodes[0]} and {lab.nodes[3]} shown) {reached} of {len(pairs)} pairs reach each "
+              f"other; {kbps} kbit/s each way for {seconds} s: {lost} of {sent} datagrams lost; RTT median "
+              f"{figures['rtt_ms_median']} ms")
+
+        step(4, "a multi-hop path, ESP on every hop")
+        a, b, path = max(((a, b, p) for a, b, p, *_ in rows), key=lambda r: (len(r[2]), r[0], r[1]))
+        capture = os.path.join(work, "hops.pcap")
+        ifaces = sum((["-i", f"to-{h}"] for h in path[:-1]), [])
+        tshark = lab.spawn("tshark", "ul", ["tshark", "-q", "-B", "32", *ifaces, "-w", capture, "-f", "udp port 4500"],
+                           log=os.path.join(work, "tshark.log"))
+        lab.wait_for("tshark", lambda: lab.log_says("tshark", "Capturing on"), 20)
+        stream = udp_stream(lab, a, b, 200, 2, 6100)
+        time.sleep(0.5)
+        lab.stop("tshark")
+        del tshark
+        decoded = lab.run("ul", "tshark", "-r", capture, "-Y", "esp", "-T", "fields", "-e", "ip.src", "-e", "ip.dst",
+                          "-e", "esp.spi", "-e", "esp.sequence", check=False)
+        by_ip = {lab.wan_ip(n): n for n in lab.nodes}
+        per_hop = {}
+        for line in decoded.splitlines():
+            f = line.split("\t")
+            if len(f) >= 3 and f[0] in by_ip and f[1] in by_ip:
+                per_hop.setdefault((by_ip[f[0]], by_ip[f[1]]), {}).setdefault(f[2], 0)
+                per_hop[(by_ip[f[0]], by_ip[f[1]])][f[2]] += 1
+        spi_of_path = {tuple(lab.node_of.get(h, h) for h in s["path"]): s["spi"] for s in spis}
+        spi = spi_of_path.get(tuple(path))
+        hops_seen = 0
+        print(f"{a} -> {b} takes {' > '.join(path)} ({len(path) - 1} hops); "
+              f"controller's SPI for it: {spi:#010x}" if spi else f"{a} -> {b} takes {' > '.join(path)}")
+        for x, y in zip(path, path[1:]):
+            counts = per_hop.get((x, y), {})
+            n = counts.get(f"{spi:#010x}", 0) if spi else sum(counts.values())
+            hops_seen += n > 0
+            print(f"  {x:>4} -> {y:<4} {n:>5} ESP packets with that SPI (tshark decodes them as ESP)")
+        figures["multihop"] = {"from": a, "to": b, "path": path, "hops": len(path) - 1, "hops_with_esp": hops_seen,
+                               "stream_received": stream["received"], "stream_lost": stream["lost"]}
+        print(f"  the 200 pkt/s stream: {stream['received']} received, {stream['lost']} lost")
+
+        step(5, "a link fails")
+        path_before = lab.active_path(a, b)
+        cut = (path_before[0], path_before[1])
+        print(f"cutting {cut[0]}-{cut[1]} (the first link of {a} -> {b}) under a 1000 pkt/s stream")
+
+        def do_cut():
+            time.sleep(1.5)
+            lab.wanem_ctl("cut", f"{cut[0]}-{cut[1]}")
+        failover = udp_stream(lab, a, b, 1000, 4, 6101, during=do_cut)
+        path_after = lab.active_path(a, b)
+        lab.wanem_ctl("restore", f"{cut[0]}-{cut[1]}")
+        figures["failover"] = {"cut": list(cut), "path_before": path_before, "path_after": path_after,
+                               "gap_ms": failover["max_gap_ms"], "lost": failover["lost"],
+                               "received": failover["received"]}
+        print(f"traffic moved from {' > '.join(path_before)} to {' > '.join(path_after or ['?'])}: "
+              f"longest gap {failover['max_gap_ms']:.0f} ms, {failover['lost']} of "
+              f"{failover['lost'] + failover['received']} datagrams lost (goal: gap under 300 ms)")
+
+        step(6, "summary")
+        table = [("gateways joined", f"{figures['joined']} / {figures['gateways']}"),
+                 ("tunnels up after", f"{figures['tunnels_up_s']} s"),
+                 ("pairs reaching each other", f"{figures['pairs_reached']} / {figures['pairs']}"),
+                 ("RTT median between sites", f"{figures['rtt_ms_median']} ms"),
+                 ("datagrams lost at 100 kbit/s per pair", f"{figures['demand_lost_fraction'] * 100:.2f} %"),
+                 ("longest path, hops with its ESP seen", f"{figures['multihop']['hops']}, "
+                                                         f"{figures['multihop']['hops_with_esp']}"),
+                 ("failover gap", f"{figures['failover']['gap_ms']:.0f} ms")]
+        for k, v in table:
+            print(f"  {k:<40} {v}")
+        ok = True
+    except mesh_lab.LabError as e:
+        print(f"demo: {e}", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"demo: interrupted ({e}); cleaning up", file=sys.stderr)
+    finally:
+        lab.down()
+        left = mesh_lab.leftovers(lab.tag)
+        figures["left_namespaces"] = left
+        figures["seconds"] = round(time.monotonic() - started, 1)
+        print(f"\nlab down: every process stopped, {len(left)} namespaces left; {figures['seconds']} s in all")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(figures, f, indent=1)
+        if args.keep or not ok:
+            print(f"logs and configs in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
