@@ -155,10 +155,12 @@ void MeshLink::stop() {
   }
   if (link_thread_.joinable()) link_thread_.join();
   if (watch_thread_.joinable()) watch_thread_.join();
+  std::optional<MeshView> to_save;
   {
     std::lock_guard lock(mutex_);
-    save_view(true);  // the last measurements, for the next start
+    to_save = view_to_save(true);  // the last measurements, for the next start
   }
+  write_view(to_save);
   if (beacon_fd_ >= 0) ::close(beacon_fd_);
   beacon_fd_ = -1;
 }
@@ -428,13 +430,19 @@ void MeshLink::link_loop() {
   }
 }
 
-void MeshLink::save_view(bool force) {
+std::optional<MeshView> MeshLink::view_to_save(bool force) {
   const auto now_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-  if (!view_unsaved_ || (!force && now_ms - view_saved_ms_ < kMeasurementSaveMs)) return;
-  view_.save(settings_.state_dir + "/mesh_state.json");
+  if (!view_unsaved_ || (!force && now_ms - view_saved_ms_ < kMeasurementSaveMs)) return std::nullopt;
   view_unsaved_ = false;
   view_saved_ms_ = now_ms;
+  return view_;
+}
+
+void MeshLink::write_view(const std::optional<MeshView>& v) const {
+  // Outside mutex_: serialising and fsync take milliseconds, and the
+  // control thread takes the view under that lock every 10 ms.
+  if (v) v->save(settings_.state_dir + "/mesh_state.json");
 }
 
 void MeshLink::watch_loop() {
@@ -461,24 +469,30 @@ void MeshLink::watch_loop() {
       // Heartbeats come every 5 s: 15 s of silence means the controller is gone.
       const int status = client->stream(target, [this](const std::string& line) {
         const json update = json::parse(line);
-        std::lock_guard lock(mutex_);
-        status_.following = true;
-        if (view_.apply(update)) {
-          view_unsaved_ = true;
-          save_view(view_.last_change_structural());
-          view_changed_ = true;
-          view_structural_ = view_structural_ || view_.last_change_structural();
-          status_.epoch = view_.epoch();
-          status_.version = view_.version();
+        std::optional<MeshView> to_save;
+        {
+          std::lock_guard lock(mutex_);
+          status_.following = true;
+          if (view_.apply(update)) {
+            view_unsaved_ = true;
+            to_save = view_to_save(view_.last_change_structural());
+            view_changed_ = true;
+            view_structural_ = view_structural_ || view_.last_change_structural();
+            status_.epoch = view_.epoch();
+            status_.version = view_.version();
+          }
         }
+        write_view(to_save);
         return !stop_.load();
       }, 15);
+      std::optional<MeshView> to_save;
       {
         std::lock_guard lock(mutex_);
         stream_client_.reset();
         status_.following = false;
-        save_view(true);
+        to_save = view_to_save(true);
       }
+      write_view(to_save);
       if (status != 200) set_error("state stream refused with status " + std::to_string(status));
       else backoff_ms = 250;
     } catch (const std::exception& e) {

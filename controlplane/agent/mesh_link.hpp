@@ -158,7 +158,10 @@ class MeshLink {
   static constexpr std::uint64_t kMeasurementSaveMs = 5000;
   bool view_unsaved_ = false;
   std::uint64_t view_saved_ms_ = 0;
-  void save_view(bool force);  // with mutex_ held
+  // With mutex_ held: the view to write now, if any (structural changes at
+  // once, measurements every kMeasurementSaveMs); written without the lock.
+  std::optional<MeshView> view_to_save(bool force);
+  void write_view(const std::optional<MeshView>& v) const;
   BeaconInputs inputs_;
   MeshLinkStatus status_;
   std::uint64_t last_sequence_ = 0;

@@ -75,16 +75,30 @@ std::vector<NamedPath> PathPlanner::candidates(const Topology& topo, const std::
   const CsrGraph g(topo, model_for(traffic_class), constraints_for(config_.edge_transit));
   PathFinder pf;
   std::vector<NamedPath> out;
-  for (const Path& p : pf.k_shortest(g, *s, *t, config_.candidates)) out.push_back(named(topo, p));
+  const std::vector<Path> shortest = pf.k_shortest(g, *s, *t, config_.candidates);
+  for (const Path& p : shortest) out.push_back(named(topo, p));
+  auto add = [&](const std::vector<std::string>& nodes, double cost) {
+    if (std::any_of(out.begin(), out.end(), [&](const NamedPath& p) { return p.nodes == nodes; })) return;
+    out.push_back({nodes, cost});
+    std::stable_sort(out.begin(), out.end(), [](const NamedPath& a, const NamedPath& b) { return a.cost < b.cost; });
+  };
   // The current primary, re-priced, while it is still usable.
+  std::optional<std::vector<std::uint32_t>> primary_edges;
   if (const auto it = routes_.find({egress, traffic_class}); it != routes_.end() && it->second.has_route) {
-    const auto& nodes = it->second.primary.nodes;
-    const bool listed = std::any_of(out.begin(), out.end(), [&](const NamedPath& p) { return p.nodes == nodes; });
-    if (!listed) {
-      if (const auto edges = edges_of(topo, g, nodes)) {
-        out.push_back({nodes, path_cost(g, *edges)});
-        std::stable_sort(out.begin(), out.end(), [](const NamedPath& a, const NamedPath& b) { return a.cost < b.cost; });
-      }
+    primary_edges = edges_of(topo, g, it->second.primary.nodes);
+    if (primary_edges) add(it->second.primary.nodes, path_cost(g, *primary_edges));
+  }
+  if (!primary_edges && !shortest.empty()) primary_edges = shortest.front().edges;
+  // The best path sharing no link with the primary: Yen's next few often
+  // all leave by the same first link (a gateway with two neighbours), and a
+  // backup that fails with the primary is no backup.
+  if (primary_edges) {
+    routing::Exclusions ex;
+    ex.edges.assign(g.edge_count(), 0);
+    for (const std::uint32_t e : *primary_edges) ex.edges[e] = 1;
+    if (const auto p = pf.shortest(g, *s, *t, routing::Algorithm::dijkstra, std::nullopt, &ex)) {
+      const NamedPath n = named(topo, *p);
+      add(n.nodes, n.cost);
     }
   }
   return out;

@@ -279,8 +279,9 @@ latitude = {node['lat']}
 longitude = {node['lon']}
 forecast_interval_ms = 250
 probe_interval_ms = {self.probe_interval_ms}
-probe_timeout_ms = 100
-probe_down_after = 3
+probe_timeout_ms = 120
+probe_down_after = 4
+tunnel_probe_interval_ms = 1000
 [[port]]
 name = "wan"
 role = "wan"
@@ -338,7 +339,7 @@ mac = "{self.mac(n, 1)}"
         if not peers:
             return None
         for t in peers.get("tunnels", []):
-            if t.get("active") and t.get("own") and t.get("egress") == self.ids[dst]:
+            if t.get("active") and t.get("egress") == self.ids[dst]:
                 return [self.node_of.get(h, h) for h in t["path"]]
         return None
 

@@ -16,6 +16,15 @@ namespace {
 
 constexpr std::uint64_t kSecond = 1'000'000'000;
 
+void add_link(Topology& topo, const char* x, const char* y, double ms, bool up = true) {
+  Link l;
+  l.src = *topo.find(x);
+  l.dst = *topo.find(y);
+  l.latency_ms = ms;
+  l.up = up;
+  topo.add_bidirectional(l);
+}
+
 // a -> t -> z (transit, 10 + 10 ms), a -> u -> z (core, 12 + 12 ms), a -> e -> z (edge, 1 + 1 ms).
 Topology mesh(double t_ms = 10, bool t_up = true) {
   Topology topo;
@@ -24,14 +33,7 @@ Topology mesh(double t_ms = 10, bool t_up = true) {
   topo.add_node({.id = "u", .role = Role::core});
   topo.add_node({.id = "e", .role = Role::edge});
   topo.add_node({.id = "z", .role = Role::core});
-  auto link = [&](const char* x, const char* y, double ms, bool up = true) {
-    Link l;
-    l.src = *topo.find(x);
-    l.dst = *topo.find(y);
-    l.latency_ms = ms;
-    l.up = up;
-    topo.add_bidirectional(l);
-  };
+  auto link = [&](const char* x, const char* y, double ms, bool up = true) { add_link(topo, x, y, ms, up); };
   link("a", "t", t_ms, t_up);
   link("t", "z", t_ms, t_up);
   link("a", "u", 12);
@@ -149,3 +151,25 @@ TEST(Debouncer, MinMaxBackoff) {
 }
 
 }  // namespace
+
+TEST(PathPlanner, TheFirstBackupSharesNoLinkWithThePrimaryWhenOneExists) {
+  // a has two neighbours, b (1 ms) and c (20 ms); from b a ladder of many
+  // short ways to z, so Yen's 4 shortest all leave by a-b. The backup must
+  // not: a-b failing would take it down with the primary.
+  Topology topo;
+  for (const char* id : {"a", "b", "c", "m1", "m2", "m3", "m4", "z"}) topo.add_node({.id = id, .role = Role::core});
+  auto link = [&](const char* x, const char* y, double ms) { add_link(topo, x, y, ms); };
+  link("a", "b", 1);
+  link("a", "c", 20);
+  link("c", "z", 20);
+  for (const char* m : {"m1", "m2", "m3", "m4"}) {
+    link("b", m, 1);
+    link(m, "z", 1);
+  }
+  PathPlanner p(config());
+  p.plan(topo, 0);
+  const Selection& s = route(p, "z");
+  ASSERT_FALSE(s.backups.empty());
+  EXPECT_EQ(s.primary.nodes[1], "b");
+  EXPECT_EQ(s.backups[0].nodes, (std::vector<std::string>{"a", "c", "z"}));
+}
