@@ -39,6 +39,13 @@ PY = mesh_lab.PY
 HERE = mesh_lab.HERE
 
 
+def on_host(lab, node):
+    """A command on a site host: niced, so that on a small machine the
+    gateways, not the traffic tools standing in for their users, get the
+    CPU first (they would be other machines in a real mesh)."""
+    return ["ip", "netns", "exec", lab.ns("h" + node), "nice", "-n", "10"]
+
+
 def step(n, title):
     print(f"\n== {n}. {title}", flush=True)
 
@@ -48,7 +55,7 @@ def ping_all(lab, pairs, count):
     procs = {}
     for a, b in pairs:
         procs[(a, b)] = subprocess.Popen(
-            ["ip", "netns", "exec", lab.ns("h" + a), "ping", "-q", "-c", str(count), "-i", "0.2", "-W", "2",
+            [*on_host(lab, a), "ping", "-q", "-c", str(count), "-i", "0.2", "-W", "2",
              lab.host_ip(b)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     out = {}
     for k, p in procs.items():
@@ -69,14 +76,14 @@ def run_demand(lab, pairs, kbps, seconds, size=500, port=6000):
     """Constant-rate traffic for every pair at once; per pair what arrived."""
     receivers = {}
     for b in sorted({b for _, b in pairs}):
-        receivers[b] = subprocess.Popen(["ip", "netns", "exec", lab.ns("h" + b), PY, os.path.join(HERE, "demand.py"),
+        receivers[b] = subprocess.Popen([*on_host(lab, b), PY, os.path.join(HERE, "demand.py"),
                                          "recv", "--port", str(port)], stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True)
     time.sleep(0.5)
     senders = []
     for a in sorted({a for a, _ in pairs}):
         to = ",".join(f"{lab.host_ip(b)}={kbps}" for x, b in pairs if x == a)
-        senders.append(subprocess.Popen(["ip", "netns", "exec", lab.ns("h" + a), PY, os.path.join(HERE, "demand.py"),
+        senders.append(subprocess.Popen([*on_host(lab, a), PY, os.path.join(HERE, "demand.py"),
                                          "send", "--port", str(port), "--duration", str(seconds), "--size", str(size),
                                          "--to", to], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     for s in senders:
@@ -95,10 +102,10 @@ def run_demand(lab, pairs, kbps, seconds, size=500, port=6000):
 def udp_stream(lab, a, b, rate, seconds, port, during=None):
     """A numbered 1 kHz stream a -> b (tests/e2e/udp_stream.py); during() runs meanwhile."""
     tool = os.path.join(mesh_lab.ROOT, "tests", "e2e", "udp_stream.py")
-    recv = subprocess.Popen(["ip", "netns", "exec", lab.ns("h" + b), PY, tool, "recv", "--port", str(port)],
+    recv = subprocess.Popen([*on_host(lab, b), PY, tool, "recv", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     time.sleep(0.3)
-    send = subprocess.Popen(["ip", "netns", "exec", lab.ns("h" + a), PY, tool, "send", "--to", lab.host_ip(b),
+    send = subprocess.Popen([*on_host(lab, a), PY, tool, "send", "--to", lab.host_ip(b),
                              "--port", str(port), "--rate", str(rate), "--duration", str(seconds)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if during:
