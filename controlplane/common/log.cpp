@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "log.hpp"
 
+#include <sys/time.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
 
 namespace meshgw::common {
 
@@ -13,6 +17,16 @@ void write_record(const char* level, const std::string& message) {
   line += '[';
   line += std::to_string(getpid());
   line += "] ";
+  // UTC to the millisecond: the lines of several programs (a mesh on one
+  // machine, a gateway and its controller) can be put in one order.
+  timeval tv{};
+  ::gettimeofday(&tv, nullptr);
+  std::tm utc{};
+  ::gmtime_r(&tv.tv_sec, &utc);
+  char stamp[80];  // room for any int the format could see (-Wformat-truncation)
+  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(tv.tv_usec / 1000));
+  line += stamp;
   line += level;
   line += ": ";
   line += message;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// One-line log records on stderr: "PROGRAM[pid] LEVEL: message". Messages
+// One-line log records on stderr: "PROGRAM[pid] 2026-12-02T16:06:01.123Z
+// LEVEL: message" (UTC, milliseconds). Messages
 // never carry key material or tokens (callers pass SPIs, token ids, file
 // names, never secrets). Threads: any (each record is one write).
 #pragma once

@@ -117,7 +117,10 @@ int connect_tcp(const std::string& host, std::uint16_t port, int timeout_ms, con
     }
     set_socket_timeouts(fd, timeout_ms);
     if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      why = std::strerror(errno);
+      // With SO_SNDTIMEO set, Linux ends a connect that ran out of time
+      // with EINTR (or EINPROGRESS): say what happened.
+      why = errno == EINTR || errno == EINPROGRESS ? "no answer within " + std::to_string(timeout_ms) + " ms"
+                                                   : std::strerror(errno);
       ::close(fd);
       fd = -1;
     }
