@@ -96,7 +96,10 @@ void print_topology_dot(const json& state) {
   for (const auto& g : state["gateways"]) {
     const std::string status = text_of(g["status"]);
     const char* fill = status == "up" ? "palegreen" : status == "down" ? "lightcoral" : status == "revoked" ? "gray70" : "lightyellow";
-    std::cout << "  " << dot_id(text_of(g["id"])) << " [label=" << dot_id(text_of(g["id"]) + "\\n" + text_of(g["role"]))
+    // ID, the site its join token named (if any), role.
+    const std::string site = g.contains("site") && g["site"].is_string() ? g["site"].get<std::string>() : "";
+    std::cout << "  " << dot_id(text_of(g["id"])) << " [label="
+              << dot_id(text_of(g["id"]) + (site.empty() ? "" : "\n" + site) + "\n" + text_of(g["role"]))
               << ", fillcolor=" << fill;
     const double lat = g["latitude"].get<double>(), lon = g["longitude"].get<double>();
     if (lat != 0 || lon != 0) std::cout << ", pos=\"" << fixed(lon * 20, 1) << "," << fixed(lat * 20, 1) << "!\"";

@@ -261,6 +261,18 @@ def main():
               f"longest gap {failover['max_gap_ms']:.0f} ms, {failover['lost']} of "
               f"{failover['lost'] + failover['received']} datagrams lost (goal: gap under 300 ms)")
 
+        # The picture: gateways at their coordinates, links coloured by use.
+        out_dir = os.path.join(mesh_lab.ROOT, "out", "lab")
+        os.makedirs(out_dir, exist_ok=True)
+        dot = lab.meshctl("topology", "--format", "dot", as_json=False)
+        svg = subprocess.run(["neato", "-n2", "-Tsvg"], input=dot, capture_output=True, text=True)
+        figures["svg"] = None
+        if svg.returncode == 0 and "<svg" in svg.stdout:
+            figures["svg"] = os.path.join(out_dir, "mesh.svg")
+            with open(figures["svg"], "w") as f:
+                f.write(svg.stdout)
+            print(f"picture of the mesh (meshctl topology --format dot | neato -n2 -Tsvg): {figures['svg']}")
+
         step(6, "summary")
         table = [("gateways joined", f"{figures['joined']} / {figures['gateways']}"),
                  ("tunnels up after", f"{figures['tunnels_up_s']} s"),

@@ -255,7 +255,9 @@ class Lab:
         token = os.path.join(self.dir, f"{n}.token")
         fd = os.open(token, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(self.meshctl("tokens", "create", "--role", node["role"], as_json=False))
+            # The token names the site, so the controller (meshctl gateways,
+            # topology) shows which city each mesh ID serves.
+            f.write(self.meshctl("tokens", "create", "--role", node["role"], "--site", n, as_json=False))
         rate_bps = int(min(l["rate_mbit"] for l in self.topo["links"] if n in (l["a"], l["b"])) * 1e6)
         return f"""[gateway]
 id = "{n}"

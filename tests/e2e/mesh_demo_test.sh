@@ -38,6 +38,8 @@ check(fo["recovered"] and fo["gap_ms"] < 300, "traffic back after the cut, the g
 check(fo["path_after"] and fo["path_after"] != fo["path_before"] and fo["cut"][1] not in fo["path_after"][1:2],
       "the path moved off the cut link")
 check(f["left_namespaces"] == [], "no namespace left behind")
+check(f["svg"] and "<svg" in open(f["svg"]).read() and "nyc" in open(f["svg"]).read(),
+      "an SVG of the mesh from meshctl topology and Graphviz, gateways named by their sites")
 print(f"figures: {f['joined']} gateways, {f['pairs_reached']}/{f['pairs']} pairs, failover gap {fo['gap_ms']} ms, "
       f"{m['hops']} hops with ESP on each, {f['seconds']} s")
 PY

@@ -5,6 +5,7 @@ form; the gateway API with a certificate; refusals (exit 1 with the
 server's message), usage errors (exit 2), an unreachable server."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -92,6 +93,10 @@ def test_topology_dot_renders(meshctl, mesh, tmp_path):
     if shutil.which("neato"):
         svg = subprocess.run(["neato", "-n2", "-Tsvg"], input=dot, capture_output=True, text=True)
         assert svg.returncode == 0 and "<svg" in svg.stdout, svg.stderr
+        # Labels break into lines (ID, role): Graphviz draws them as two
+        # texts, not one with a backslash in it.
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg.stdout)
+        assert "gw&#45;1" in texts and not any("\\" in t for t in texts), texts
     table = run(meshctl, mesh, "topology").stdout
     assert "mesh version" in table and "RTT_MS" in table
 
