@@ -218,7 +218,7 @@ def main():
         # The a -> b tunnel that carried the stream: the controller's SPI seen most.
         ours = [(sum(len(v) for v in seen.get(x["spi"], {}).values()), x) for x in spis
                 if lab.node_of.get(x["path"][0]) == a and lab.node_of.get(x["path"][-1]) == b]
-        count, record = max(ours, key=lambda c: c[0]) if ours else (0, None)
+        record = max(ours, key=lambda c: c[0])[1] if ours else None
         hops_seen = 0
         if record:
             path = [lab.node_of.get(h, h) for h in record["path"]]

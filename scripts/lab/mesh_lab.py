@@ -119,9 +119,9 @@ class Lab:
         return f"{self.tag}-{name}"
 
     # -- running things --------------------------------------------------
-    def run(self, ns, *cmd, check=True, timeout=60, env=None):
+    def run(self, ns, *cmd, check=True, timeout=60):
         full = ["ip", "netns", "exec", self.ns(ns), *cmd] if ns else list(cmd)
-        p = subprocess.run(full, capture_output=True, text=True, timeout=timeout, env=env or self.env)
+        p = subprocess.run(full, capture_output=True, text=True, timeout=timeout, env=self.env)
         if check and p.returncode != 0:
             raise LabError(f"{' '.join(full)}: exit {p.returncode}: {(p.stderr or p.stdout).strip()[-500:]}")
         return p.stdout
