@@ -5,6 +5,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "routing/candidate_paths.hpp"
 #include "routing/cost.hpp"
 #include "routing/csr_graph.hpp"
 #include "routing/paths.hpp"
@@ -14,94 +15,22 @@ namespace meshgw::agent {
 using nlohmann::json;
 using namespace meshgw::routing;
 
-namespace {
-
-CostModel model_for(const std::string& traffic_class) {
-  CostModel m;
-  const auto w = class_weights(traffic_class);
-  if (!w) throw std::invalid_argument("traffic class '" + traffic_class + "' (default, realtime, bulk, secure)");
-  m.weights = *w;
-  return m;
-}
-
-Constraints constraints_for(bool edge_transit) {
-  Constraints c;
-  if (!edge_transit) c.avoid_roles.insert(Role::edge);
-  return c;
-}
-
-NamedPath named(const Topology& t, const Path& p) {
-  NamedPath n;
-  for (NodeIndex v : p.nodes) n.nodes.push_back(t.nodes()[v].id);
-  n.cost = p.cost;
-  return n;
-}
-
-// The edges of a path named by node ids, if every hop still exists in g and
-// every transit may still be one; nullopt otherwise (the path failed).
-std::optional<std::vector<std::uint32_t>> edges_of(const Topology& t, const CsrGraph& g,
-                                                   const std::vector<std::string>& nodes) {
-  std::vector<std::uint32_t> edges;
-  for (std::size_t i = 0; i + 1 < nodes.size(); ++i) {
-    const auto a = t.find(nodes[i]), b = t.find(nodes[i + 1]);
-    if (!a || !b) return std::nullopt;
-    const NodeIndex u = g.to_internal(*a), v = g.to_internal(*b);
-    if (i > 0 && !g.transit_ok(u)) return std::nullopt;
-    std::optional<std::uint32_t> best;
-    const auto out = g.out(u);
-    for (std::uint32_t k = 0; k < out.size(); ++k)
-      if (out[k].target == v && (!best || out[k].weight < g.edge(*best).weight)) best = g.edge_begin(u) + k;
-    if (!best) return std::nullopt;
-    edges.push_back(*best);
-  }
-  return edges;
-}
-
-}  // namespace
-
 PathPlanner::PathPlanner(PlannerConfig config) : config_(std::move(config)), selector_([this] {
   routing::SelectorConfig s = config_.selector;
   s.gateway_id = config_.self;  // the hold jitter is this gateway's own
   return s;
 }()) {
-  for (const auto& c : config_.classes) model_for(c);  // refuse unknown classes now
+  for (const auto& c : config_.classes) model_for_class(c);  // refuse unknown classes now
   if (config_.candidates == 0) throw std::invalid_argument("path planner: candidates must be >= 1");
 }
 
 std::vector<NamedPath> PathPlanner::candidates(const Topology& topo, const std::string& egress,
                                                const std::string& traffic_class) const {
-  const auto s = topo.find(config_.self), t = topo.find(egress);
-  if (!s || !t) return {};
-  const CsrGraph g(topo, model_for(traffic_class), constraints_for(config_.edge_transit));
-  PathFinder pf;
-  std::vector<NamedPath> out;
-  const std::vector<Path> shortest = pf.k_shortest(g, *s, *t, config_.candidates);
-  for (const Path& p : shortest) out.push_back(named(topo, p));
-  auto add = [&](const std::vector<std::string>& nodes, double cost) {
-    if (std::any_of(out.begin(), out.end(), [&](const NamedPath& p) { return p.nodes == nodes; })) return;
-    out.push_back({nodes, cost});
-    std::stable_sort(out.begin(), out.end(), [](const NamedPath& a, const NamedPath& b) { return a.cost < b.cost; });
-  };
-  // The current primary, re-priced, while it is still usable.
-  std::optional<std::vector<std::uint32_t>> primary_edges;
-  if (const auto it = routes_.find({egress, traffic_class}); it != routes_.end() && it->second.has_route) {
-    primary_edges = edges_of(topo, g, it->second.primary.nodes);
-    if (primary_edges) add(it->second.primary.nodes, path_cost(g, *primary_edges));
-  }
-  if (!primary_edges && !shortest.empty()) primary_edges = shortest.front().edges;
-  // The best path sharing no link with the primary: Yen's next few often
-  // all leave by the same first link (a gateway with two neighbours), and a
-  // backup that fails with the primary is no backup.
-  if (primary_edges) {
-    routing::Exclusions ex;
-    ex.edges.assign(g.edge_count(), 0);
-    for (const std::uint32_t e : *primary_edges) ex.edges[e] = 1;
-    if (const auto p = pf.shortest(g, *s, *t, routing::Algorithm::dijkstra, std::nullopt, &ex)) {
-      const NamedPath n = named(topo, *p);
-      add(n.nodes, n.cost);
-    }
-  }
-  return out;
+  CandidateQuery q{.from = config_.self, .to = egress, .traffic_class = traffic_class,
+                   .k = config_.candidates, .edge_transit = config_.edge_transit};
+  if (const auto it = routes_.find({egress, traffic_class}); it != routes_.end() && it->second.has_route)
+    q.primary = &it->second.primary;
+  return candidate_paths(topo, q);
 }
 
 std::vector<PlannedRoute> PathPlanner::plan(const Topology& topo, std::uint64_t now_ns) {
@@ -140,8 +69,8 @@ json PathPlanner::explain(const Topology& topo, const std::string& egress, const
     out["primary"] = nullptr;
     out["reason"] = it == routes_.end() ? "no route computed to this gateway" : "no path";
   }
-  const CostModel model = model_for(traffic_class);
-  const CsrGraph g(topo, model, constraints_for(config_.edge_transit));
+  const CostModel model = model_for_class(traffic_class);
+  const CsrGraph g(topo, model, transit_constraints(config_.edge_transit));
   auto link_terms = [&](const std::vector<std::string>& nodes) {
     json links = json::array();
     const auto edges = edges_of(topo, g, nodes);

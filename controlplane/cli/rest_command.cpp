@@ -3,12 +3,14 @@
 
 #include <iostream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "args.hpp"
 #include "dot.hpp"
 #include "gateway_command.hpp"
 #include "rest_support.hpp"
+#include "whatif_command.hpp"
 
 namespace meshgw::cli {
 
@@ -26,14 +28,25 @@ resources and verbs:
                 [--ephemeral true|false] [--site S] [--region R] [--description D]
   tokens delete --id ID
   links                           measured links, load and utilisation
-  topology [--format table|json|dot]   the live mesh (dot: Graphviz, gateways
-                                  placed by their coordinates, links coloured
-                                  by utilisation)
+  topology [--format table|json|dot] [--path A,B,C]   the live mesh (dot:
+                                  Graphviz, gateways placed by their
+                                  coordinates, links coloured by utilisation;
+                                  --path draws one flow's path in blue)
   events [--after SEQ] [--limit N] [--follow]
   policies [get]                  the mesh policy
   policies set --file FILE        replace it (JSON, see controlplane/api/policy_json.hpp)
   paths --from A --to B [--class C] [--k N]   best paths, by the gateways' routing code
   spis                            SPI allocations and their paths
+  whatif [--fail-link A-B[,C-D...]] [--fail-gateway G[,H...]]
+         [--add-demand FROM:TO:RATE[:CLASS][,...]] [--hot SHARE]
+                                  what would happen, before anything is done:
+                                  the flows that would move (at once, or after
+                                  the hold time), where to, which would be
+                                  lost, and the links whose load would change
+                                  or that would run hot (>= SHARE of capacity,
+                                  default 0.8); gateways by ID or site; RATE in
+                                  bits/s with k, M or G (5M); the gateways'
+                                  own candidate paths and hysteresis decide
   metrics | openapi               /metrics text, the OpenAPI document
   register --join-token T --key FILE --cert-out FILE [--role R]
                                   register a gateway (key: a PEM P-256 key;
@@ -66,7 +79,7 @@ reachable; 2 bad command line.
 namespace {
 
 const std::set<std::string> kResources = {"health", "gateways", "tokens", "links", "topology", "events", "policies",
-                                          "paths", "spis", "metrics", "openapi", "register", "gw", "gateway",
+                                          "paths", "spis", "whatif", "metrics", "openapi", "register", "gw", "gateway",
                                           "explain"};
 
 void print_gateways(const json& gws) {
@@ -89,8 +102,26 @@ void print_links(const json& links) {
 
 // The live mesh for Graphviz (neato -n2 keeps the positions): gateways at
 // their coordinates, coloured by status; each measured gateway pair once,
-// coloured and widened by the higher utilisation of its two directions.
-void print_topology_dot(const json& state) {
+// coloured and widened by the higher utilisation of its two directions;
+// one flow's path (highlight, ingress first) drawn over it in blue, arrowed.
+// Throws UsageError when a hop of it is not a measured link.
+void print_topology_dot(const json& state, const std::vector<std::string>& highlight) {
+  std::map<std::pair<std::string, std::string>, std::pair<double, double>> pairs;  // -> (util, rtt ms)
+  for (const auto& l : state["links"]) {
+    std::string a = text_of(l["from"]), b = text_of(l["to"]);
+    if (b < a) std::swap(a, b);
+    auto& v = pairs[{a, b}];
+    v.first = std::max(v.first, l["utilisation"].get<double>());
+    v.second = std::max(v.second, l["rtt_us"].get<double>() / 1000);
+  }
+  std::set<std::pair<std::string, std::string>> on_path;
+  for (std::size_t i = 0; i + 1 < highlight.size(); ++i) {
+    std::string a = highlight[i], b = highlight[i + 1];
+    if (b < a) std::swap(a, b);
+    if (!pairs.contains({a, b}))
+      throw UsageError("option --path: " + highlight[i] + " and " + highlight[i + 1] + " have no measured link");
+    on_path.insert({a, b});
+  }
   std::cout << "graph meshgw {\n  graph [overlap=false, splines=true, label=" << dot_id("mesh version " + text_of(state["version"]))
             << "];\n  node [shape=box, style=\"rounded,filled\", fontsize=10];\n";
   for (const auto& g : state["gateways"]) {
@@ -105,19 +136,20 @@ void print_topology_dot(const json& state) {
     if (lat != 0 || lon != 0) std::cout << ", pos=\"" << fixed(lon * 20, 1) << "," << fixed(lat * 20, 1) << "!\"";
     std::cout << "];\n";
   }
-  std::map<std::pair<std::string, std::string>, std::pair<double, double>> pairs;  // -> (util, rtt ms)
-  for (const auto& l : state["links"]) {
-    std::string a = text_of(l["from"]), b = text_of(l["to"]);
-    if (b < a) std::swap(a, b);
-    auto& v = pairs[{a, b}];
-    v.first = std::max(v.first, l["utilisation"].get<double>());
-    v.second = std::max(v.second, l["rtt_us"].get<double>() / 1000);
-  }
   for (const auto& [key, v] : pairs) {
+    if (on_path.contains(key)) continue;  // drawn with the path below
     const char* colour = v.first >= 0.8 ? "red" : v.first >= 0.5 ? "orange" : v.first > 0 ? "darkgreen" : "gray40";
     std::cout << "  " << dot_id(key.first) << " -- " << dot_id(key.second) << " [color=" << colour
               << ", penwidth=" << fixed(1 + 4 * std::min(1.0, v.first), 1) << ", label=\"" << fixed(v.second, 1) << " ms "
               << fixed(v.first * 100, 0) << "%\", fontsize=8];\n";
+  }
+  for (std::size_t i = 0; i + 1 < highlight.size(); ++i) {
+    std::string a = highlight[i], b = highlight[i + 1];
+    const auto& v = pairs[a < b ? std::pair{a, b} : std::pair{b, a}];
+    const std::string label = (i == 0 ? "flow " + joined(json(highlight), ">") + "\n" : std::string()) +
+                              fixed(v.second, 1) + " ms " + fixed(v.first * 100, 0) + "%";
+    std::cout << "  " << dot_id(a) << " -- " << dot_id(b) << " [color=blue, penwidth=5, dir=forward, label="
+              << dot_id(label) << ", fontcolor=blue, fontsize=8];\n";
   }
   std::cout << "}\n";
 }
@@ -264,7 +296,8 @@ int rest_command(const std::string& command, const std::vector<std::string>& raw
     if (command == "gw") return gateway_api(args);
     if (command == "gateway") return gateway_admin(args);
     if (command == "explain") return explain(args);
-    const Args a(args, command == "topology" ? with_connection({"format"}) : with_connection({}), {});
+    if (command == "whatif") return whatif(args);
+    const Args a(args, command == "topology" ? with_connection({"format", "path"}) : with_connection({}), {});
     const Connection c = connection(a);
     RestClient client(c.endpoint);
     if (command == "health")
@@ -285,11 +318,22 @@ int rest_command(const std::string& command, const std::vector<std::string>& raw
     const std::string format = a.opt_str("format").value_or(c.output == "json" ? "json" : "table");
     if (format != "table" && format != "json" && format != "dot")
       throw UsageError("option --format: must be table, json or dot");
+    std::vector<std::string> highlight;
+    if (const auto p = a.opt_str("path")) {
+      if (format != "dot") throw UsageError("option --path: only with --format dot");
+      for (std::size_t at = 0;;) {
+        const auto comma = p->find(',', at);
+        highlight.push_back(p->substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+        if (comma == std::string::npos) break;
+        at = comma + 1;
+      }
+      if (highlight.size() < 2) throw UsageError("option --path: give the flow's gateways, ingress first: A,B[,C...]");
+    }
     Connection shown = c;
     shown.output = format == "json" ? "json" : "table";
     return show(client, shown, "/v1/topology", [&](const json& j) {
       if (format == "dot") {
-        print_topology_dot(j);
+        print_topology_dot(j, highlight);
         return;
       }
       std::cout << "mesh version " << text_of(j["version"]) << " (epoch " << text_of(j["epoch"]) << ")\n\n";

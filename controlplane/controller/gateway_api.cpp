@@ -155,6 +155,7 @@ ApiResponse RestRoutes::report(Controller& c, const ApiRequest& req, const Targe
     }
   }
   std::vector<std::string> changes;
+  std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> choices;  // egress, class, path
   if (doc.contains("paths")) {
     const json& ps = doc["paths"];
     if (!ps.is_array() || ps.size() > 10000) refuse(400, "must be an array (at most 10000)", "paths");
@@ -166,11 +167,18 @@ ApiResponse RestRoutes::report(Controller& c, const ApiRequest& req, const Targe
         refuse(400, "must be {\"egress\", \"class\", \"path\": [...], \"reason\"}", f);
       for (const auto& [k, v] : e.items())
         if (k != "egress" && k != "class" && k != "path" && k != "reason") refuse(400, "unknown field", f + "." + k);
-      std::string line = e["egress"].get<std::string>() + "/" + e.value("class", std::string("default")) + ":";
+      if (e.contains("class") && !e["class"].is_string()) refuse(400, "must be a string", f + ".class");
+      const std::string cls = e.value("class", std::string("default"));
+      std::string line = e["egress"].get<std::string>() + "/" + cls + ":";
+      std::vector<std::string> hops;
       for (const json& hop : e["path"]) {
         if (!hop.is_string()) refuse(400, "must be an array of strings", f + ".path");
-        line += " " + hop.get<std::string>();
+        hops.push_back(hop.get<std::string>());
+        line += " " + hops.back();
       }
+      if (!hops.empty() && hops.front() != req.client_gateway)
+        refuse(400, "a path starts at the gateway reporting it", f + ".path");
+      choices.emplace_back(e["egress"].get<std::string>(), cls, std::move(hops));
       if (e.contains("reason")) {
         if (!e["reason"].is_string()) refuse(400, "must be a string", f + ".reason");
         line += " (" + e["reason"].get<std::string>() + ")";
@@ -190,6 +198,7 @@ ApiResponse RestRoutes::report(Controller& c, const ApiRequest& req, const Targe
       sites_changed = true;
     }
     c.state_.set_tunnel_rates(req.client_gateway, std::move(rates));
+    for (auto& [egress, cls, hops] : choices) c.state_.set_path_choice(req.client_gateway, egress, cls, std::move(hops));
     for (const std::string& line : changes)
       c.storage_->append_event({0, static_cast<std::int64_t>(req.now_ms), "path_changed", req.client_gateway, line});
   }

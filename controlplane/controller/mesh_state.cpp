@@ -23,17 +23,6 @@ std::string address_text(const api::BeaconAddress& a) {
   return s + "]:" + std::to_string(a.port);
 }
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while (at <= path.size()) {
-    const auto gt = path.find('>', at);
-    out.push_back(path.substr(at, gt == std::string::npos ? std::string::npos : gt - at));
-    if (gt == std::string::npos) break;
-    at = gt + 1;
-  }
-  return out;
-}
 
 bool on_path(const SpiRecord& s, const std::string& gateway) {
   for (const std::string& g : split_path(s.path))
@@ -49,6 +38,18 @@ bool differs(std::uint64_t old_value, std::uint64_t new_value, double fraction, 
 }
 
 }  // namespace
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= path.size()) {
+    const auto gt = path.find('>', at);
+    out.push_back(path.substr(at, gt == std::string::npos ? std::string::npos : gt - at));
+    if (gt == std::string::npos) break;
+    at = gt + 1;
+  }
+  return out;
+}
 
 void MeshState::push_delta(json delta) {
   delta["version"] = ++version_;
@@ -69,6 +70,7 @@ void MeshState::remove_gateway(const std::string& id) {
   if (gateways_.erase(id) == 0) return;
   std::erase_if(links_, [&id](const auto& kv) { return kv.first.first == id || kv.first.second == id; });
   tunnel_rates_.erase(id);
+  std::erase_if(path_choices_, [&id](const auto& kv) { return std::get<0>(kv.first) == id || std::get<1>(kv.first) == id; });
   recompute_link_load();
   push_delta({{"op", "gateway_removed"}, {"id", id}});
 }
@@ -105,6 +107,13 @@ void MeshState::remove_spi(std::uint32_t spi) {
 void MeshState::set_tunnel_rates(const std::string& gateway, std::map<std::uint32_t, double> tx_bps) {
   tunnel_rates_[gateway] = std::move(tx_bps);
   recompute_link_load();
+}
+
+void MeshState::set_path_choice(const std::string& gateway, const std::string& egress,
+                                const std::string& traffic_class, std::vector<std::string> path) {
+  const PathChoiceKey key{gateway, egress, traffic_class};
+  if (path.empty()) path_choices_.erase(key);
+  else path_choices_[key] = std::move(path);
 }
 
 void MeshState::recompute_link_load() {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,9 @@
 #include "records.hpp"
 
 namespace meshgw::controller {
+
+// An SPI record's path ("a>b>c") as its gateway IDs.
+std::vector<std::string> split_path(const std::string& path);
 
 struct GatewayLive {
   GatewayRecord record;
@@ -94,6 +98,13 @@ class MeshState {
   // A gateway's reported per-tunnel send rates (bits/s by SPI), which load
   // the links of each tunnel's path; replaces its previous report.
   void set_tunnel_rates(const std::string& gateway, std::map<std::uint32_t, double> tx_bps);
+  const std::map<std::string, std::map<std::uint32_t, double>>& tunnel_rates() const noexcept { return tunnel_rates_; }
+  // A gateway's path choice towards egress in a traffic class, as its
+  // reports say (sender first; empty: no route). The what-if query's flows.
+  using PathChoiceKey = std::tuple<std::string, std::string, std::string>;  // gateway, egress, class
+  void set_path_choice(const std::string& gateway, const std::string& egress, const std::string& traffic_class,
+                       std::vector<std::string> path);
+  const std::map<PathChoiceKey, std::vector<std::string>>& path_choices() const noexcept { return path_choices_; }
   // Offered load on the directed link from -> to, bits/s.
   double link_load_bps(const std::string& from, const std::string& to) const;
 
@@ -138,6 +149,7 @@ class MeshState {
   std::map<std::uint32_t, SpiRecord> spis_;
   std::map<std::string, std::map<std::uint32_t, double>> tunnel_rates_;  // gateway -> spi -> bits/s
   std::map<std::pair<std::string, std::string>, double> link_load_;     // derived from the rates
+  std::map<PathChoiceKey, std::vector<std::string>> path_choices_;
 };
 
 }  // namespace meshgw::controller

@@ -12,6 +12,7 @@
 #include "mesh_paths.hpp"
 #include "rest_request.hpp"
 #include "rest_routes.hpp"
+#include "whatif_query.hpp"
 
 namespace meshgw::controller {
 
@@ -201,6 +202,12 @@ ApiResponse RestRoutes::paths(Controller& c, const ApiRequest&, const Target& t,
   }
 }
 
+// A what-if: nothing changes; read access suffices.
+ApiResponse RestRoutes::whatif(Controller& c, const ApiRequest& req, const Target&, const Params&) {
+  std::lock_guard lock(c.mutex_);
+  return json_response(200, what_if_json(c.state_, req.body));
+}
+
 ApiResponse RestRoutes::list_spis(Controller& c, const ApiRequest&, const Target&, const Params&) {
   std::lock_guard lock(c.mutex_);
   json out = json::array();
@@ -240,6 +247,7 @@ const std::vector<RestRoutes::Route>& RestRoutes::table() {
       {"PUT", {"v1", "policies"}, Access::admin, &RestRoutes::put_policies},
       {"GET", {"v1", "paths"}, Access::read, &RestRoutes::paths},
       {"GET", {"v1", "spis"}, Access::read, &RestRoutes::list_spis},
+      {"POST", {"v1", "whatif"}, Access::read, &RestRoutes::whatif},
       {"POST", {"v1", "gw", "tunnels"}, Access::gateway, &RestRoutes::create_tunnel},
       {"DELETE", {"v1", "gw", "tunnels", "{}"}, Access::gateway, &RestRoutes::delete_tunnel},
       {"POST", {"v1", "gw", "report"}, Access::gateway, &RestRoutes::report},

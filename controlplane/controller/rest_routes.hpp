@@ -41,6 +41,7 @@ struct RestRoutes {
   static ApiResponse get_policies(Controller& c, const ApiRequest&, const rest::Target&, const Params&);
   static ApiResponse put_policies(Controller& c, const ApiRequest& req, const rest::Target&, const Params&);
   static ApiResponse paths(Controller& c, const ApiRequest&, const rest::Target& t, const Params&);
+  static ApiResponse whatif(Controller& c, const ApiRequest& req, const rest::Target&, const Params&);
   static ApiResponse list_spis(Controller& c, const ApiRequest&, const rest::Target&, const Params&);
   static ApiResponse healthz(Controller& c, const ApiRequest&, const rest::Target&, const Params&);
   static ApiResponse openapi(Controller&, const ApiRequest&, const rest::Target&, const Params&);

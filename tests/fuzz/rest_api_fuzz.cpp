@@ -80,6 +80,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/paths"},      {"GET", "/v1/events"},        {"GET", "/v1/gw/state"},
     {"DELETE", "/v1/tokens/"}, {"DELETE", "/v1/gw/tunnels/"}, {"POST", "/v1/gateways/gw-1/revoke"},
     {"GET", "/v1/gateways/"},  {"PATCH", "/v1/tokens"},      {"GET", "/nowhere"},
+    {"POST", "/v1/whatif"},
 };
 constexpr const char* kQueries[] = {"", "?from=gw-1&to=gw-1", "?after=1&limit=5", "?epoch=fuzz&since=0",
                                     "?from=%zz", "?k=0&from=a&to=b", "?a=1&a=2", "4096"};

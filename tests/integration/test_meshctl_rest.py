@@ -153,3 +153,106 @@ def test_events_follow(meshctl, mesh):
     finally:
         follow.kill()
         follow.wait()
+
+
+def square_mesh(mesh):
+    """a - b - z (1 ms a hop) and a - c - z (4 ms), 1 Gbit/s declared; a
+    tunnel a>b>z carrying 300 Mbit/s, as a's report says."""
+    gws = {}
+    for name, site in (("a", "sea"), ("b", "den"), ("c", "hou"), ("z", "nyc")):
+        gw = h.Gateway(mesh.workdir, name)
+        status, tok = mesh.request("POST", "/v1/tokens", {"kind": "join", "role": "core", "site": site}, token=mesh.admin)
+        status, answer = mesh.request("POST", "/v1/register", {"token": tok["token"], "csr": gw.csr()})
+        assert status == 201, answer
+        gw.registered(answer)
+        gws[name] = gw
+    a, b, c, z = (gws[n] for n in "abcz")
+    links = [(a, b, 2000), (b, z, 2000), (a, c, 8000), (c, z, 8000)]
+    for g in gws.values():
+        neigh = [(y.id, rtt) for x, y, rtt in links if x is g] + [(x.id, rtt) for x, y, rtt in links if y is g]
+        h.send_udp(mesh.beacon_port, g.beacon(neighbours=neigh))
+    deadline = time.time() + 5
+    while len(mesh.request("GET", "/v1/links", token=mesh.admin)[1]["links"]) < 8:
+        assert time.time() < deadline, "beacons not ingested"
+        time.sleep(0.05)
+    status, tun = mesh.request("POST", "/v1/gw/tunnels", {"path": [a.id, b.id, z.id]}, cert=a.cert_path, key=a.key_path)
+    assert status == 201, tun
+    status, r = mesh.request("POST", "/v1/gw/report", {
+        "tunnels": [{"spi": tun["forward"]["spi"], "tx_bps": 3e8}],
+        "paths": [{"egress": z.id, "class": "default", "path": [a.id, b.id, z.id], "reason": "initial"}]},
+        cert=a.cert_path, key=a.key_path)
+    assert status == 200, r
+    return a, b, c, z
+
+
+def test_whatif_moves_flows_and_finds_hot_links(meshctl, mesh):
+    a, b, c, z = square_mesh(mesh)
+    # A cut link: the flow moves at once, its load with it. Sites name gateways too.
+    out = json.loads(run(meshctl, mesh, "whatif", "--fail-link", "sea-den", "-o", "json").stdout)
+    assert out["change"]["fail_links"] == [[a.id, b.id]]
+    [flow] = out["flows"]
+    assert flow["verdict"] == "moves_now" and flow["rate_bps"] == 3e8
+    assert flow["before"]["nodes"] == [a.id, b.id, z.id] and flow["after"]["nodes"] == [a.id, c.id, z.id]
+    links = {(l["from"], l["to"]): l for l in out["links"]}
+    assert links[(a.id, b.id)]["failed"] and links[(b.id, a.id)]["failed"]
+    assert links[(a.id, c.id)]["load_after_bps"] == 3e8 and links[(c.id, z.id)]["utilisation_after"] == 0.3
+    assert links[(b.id, z.id)]["load_before_bps"] == 3e8 and links[(b.id, z.id)]["load_after_bps"] == 0
+    # Nothing changed on the controller.
+    assert {(l["from"], l["to"]): l["load_bps"] for l in mesh.request("GET", "/v1/links", token=mesh.admin)[1]["links"]}[
+        (a.id, b.id)] == 3e8
+    # The table an operator reads.
+    table = run(meshctl, mesh, "whatif", "--fail-link", f"{a.id}-{b.id}").stdout
+    assert "1 affected, 0 unchanged" in table and "moves now (path broken)" in table
+    assert f"{a.id}>{b.id}>{z.id}" in table and f"{a.id}>{c.id}>{z.id}" in table and "failed" in table
+    # New demand on the same pair: a>b runs hot, and the existing flow leaves it after the hold time.
+    out = json.loads(run(meshctl, mesh, "whatif", "--add-demand", f"{a.id}:{z.id}:600M", "-o", "json").stdout)
+    verdicts = {f["verdict"]: f for f in out["flows"]}
+    assert verdicts["placed"]["after"]["nodes"] == [a.id, b.id, z.id] and verdicts["placed"]["rate_bps"] == 6e8
+    assert verdicts["moves_after_hold"]["after"]["nodes"] == [a.id, c.id, z.id]
+    out = json.loads(run(meshctl, mesh, "whatif", "--add-demand", f"{a.id}:{z.id}:900M", "--hot", "0.8", "-o", "json").stdout)
+    assert out["hot_links"] >= 2 and all(l["hot_after"] for l in out["links"] if (l["from"], l["to"]) == (a.id, b.id))
+    # A failed transit gateway.
+    out = json.loads(run(meshctl, mesh, "whatif", "--fail-gateway", "den", "-o", "json").stdout)
+    assert out["flows"][0]["verdict"] == "moves_now" and out["flows"][0]["after"]["nodes"] == [a.id, c.id, z.id]
+    # Refusals name the field; a read-only token may ask.
+    for body, field, words in [
+            ({}, None, "name a link or gateway"),
+            ({"fail_links": ["nowhere"]}, "fail_links[0]", "not two gateways"),
+            ({"fail_links": [[b.id, c.id]]}, "change", "no link between"),
+            ({"fail_links": [[a.id]]}, "fail_links[0]", "must be"),
+            ({"fail_gateways": ["gw-99"]}, "fail_gateways[0]", "not a gateway"),
+            ({"add_demand": [{"from": a.id, "to": z.id, "rate_bps": 0}]}, "add_demand[0].rate_bps", "positive"),
+            ({"add_demand": [{"from": a.id, "to": a.id, "rate_bps": 1}]}, "add_demand[0]", "same gateway"),
+            ({"add_demand": [{"from": a.id, "to": z.id, "rate_bps": 1, "class": "gold"}]}, "add_demand[0].class", "must be"),
+            ({"add_demand": [{"from": a.id, "to": z.id, "rate_bps": 1, "colour": 1}]}, "add_demand[0].colour", "unknown"),
+            ({"fail_links": "a-b"}, "fail_links", "must be an array"),
+            ({"fail_gateways": [b.id], "hot_utilisation": 0}, "hot_utilisation", "must be"),
+            ({"fail_gateway": [b.id]}, "fail_gateway", "unknown field")]:
+        status, err = mesh.request("POST", "/v1/whatif", body, token=mesh.admin)
+        assert status == 400 and words in err["error"] and err.get("field") == field, (body, err)
+    status, reader = mesh.request("POST", "/v1/tokens", {"kind": "read-only"}, token=mesh.admin)
+    assert mesh.request("POST", "/v1/whatif", {"fail_gateways": [b.id]}, token=reader["token"])[0] == 200
+    assert mesh.request("POST", "/v1/whatif", {"fail_gateways": [b.id]})[0] == 401
+    r = run(meshctl, mesh, "whatif", check=False)
+    assert r.returncode == 2 and "give --fail-link" in r.stderr
+    r = run(meshctl, mesh, "whatif", "--add-demand", f"{a.id}:{z.id}", check=False)
+    assert r.returncode == 2 and "FROM:TO:RATE" in r.stderr
+    r = run(meshctl, mesh, "whatif", "--fail-link", "x-y", check=False)
+    assert r.returncode == 1 and "not two gateways" in r.stderr
+
+
+def test_topology_dot_draws_one_flows_path(meshctl, mesh):
+    a, b, c, z = square_mesh(mesh)
+    path = f"{a.id},{b.id},{z.id}"
+    dot = run(meshctl, mesh, "topology", "--format", "dot", "--path", path).stdout
+    assert dot.count("[color=blue") == 2 and f'"{a.id}" -- "{b.id}" [color=blue' in dot
+    assert f'"{a.id}" -- "{c.id}" [color=' in dot and f'"{a.id}" -- "{b.id}" [color=gray' not in dot
+    if shutil.which("neato"):
+        svg = subprocess.run(["neato", "-n2", "-Tsvg"], input=dot, capture_output=True, text=True)
+        assert svg.returncode == 0 and svg.stdout.count('stroke="blue"') >= 2, svg.stderr
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg.stdout)
+        assert any(t.startswith("flow ") for t in texts), texts
+    r = run(meshctl, mesh, "topology", "--format", "dot", "--path", f"{b.id},{c.id}", check=False)
+    assert r.returncode == 2 and "have no measured link" in r.stderr and r.stdout == ""
+    r = run(meshctl, mesh, "topology", "--path", path, check=False)
+    assert r.returncode == 2 and "only with --format dot" in r.stderr
