@@ -234,6 +234,18 @@ def main():
         print(f"  the 200 pkt/s stream: {stream['received']} received, {stream['lost']} lost")
 
         step(5, "a link fails")
+        # First ask the controller what the cut would do (nothing changes).
+        first = lab.active_path(a, b) or []
+        if len(first) >= 2:
+            try:
+                w = lab.meshctl("whatif", "--fail-link", f"{lab.ids[first[0]]}-{lab.ids[first[1]]}")
+                verdicts = [f["verdict"] for f in w["flows"]]
+                figures["whatif"] = {"link": first[:2], "moves_now": verdicts.count("moves_now"),
+                                     "lost": verdicts.count("lost"), "hot_links": w["hot_links"]}
+                print(f"meshctl whatif --fail-link {first[0]}-{first[1]}: {verdicts.count('moves_now')} flows would "
+                      f"move at once, {verdicts.count('lost')} lost, {w['hot_links']} links hot")
+            except (mesh_lab.LabError, KeyError, ValueError) as e:
+                print(f"meshctl whatif: {e}")
         cut = []
         path_before = []
 
@@ -264,14 +276,23 @@ def main():
         # The picture: gateways at their coordinates, links coloured by use.
         out_dir = os.path.join(mesh_lab.ROOT, "out", "lab")
         os.makedirs(out_dir, exist_ok=True)
-        dot = lab.meshctl("topology", "--format", "dot", as_json=False)
+        # The moved flow's path drawn over it (meshctl refuses a hop that is
+        # not a measured link: then the picture goes without it).
+        flow = lab.active_path(a, b) or path_after or []
+        highlight = ["--path", ",".join(lab.ids[n] for n in flow)] if len(flow) >= 2 and all(n in lab.ids for n in flow) else []
+        dot = lab.meshctl("topology", "--format", "dot", *highlight, as_json=False, check=False) if highlight else ""
+        if "graph meshgw" not in dot:
+            highlight = []
+            dot = lab.meshctl("topology", "--format", "dot", as_json=False)
+        figures["svg_flow"] = flow if highlight else None
         svg = subprocess.run(["neato", "-n2", "-Tsvg"], input=dot, capture_output=True, text=True)
         figures["svg"] = None
         if svg.returncode == 0 and "<svg" in svg.stdout:
             figures["svg"] = os.path.join(out_dir, "mesh.svg")
             with open(figures["svg"], "w") as f:
                 f.write(svg.stdout)
-            print(f"picture of the mesh (meshctl topology --format dot | neato -n2 -Tsvg): {figures['svg']}")
+            drawn = f", the flow {' > '.join(flow)} in blue" if highlight else ""
+            print(f"picture of the mesh (meshctl topology --format dot | neato -n2 -Tsvg){drawn}: {figures['svg']}")
 
         step(6, "summary")
         table = [("gateways joined", f"{figures['joined']} / {figures['gateways']}"),
