@@ -93,4 +93,17 @@ std::uint32_t Args::ipv4(const std::string& name, std::optional<std::uint32_t> f
   return *ip;
 }
 
+std::vector<std::string> split_list(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const auto next = text.find(sep, at);
+    const std::string item = text.substr(at, next == std::string::npos ? std::string::npos : next - at);
+    if (!item.empty()) out.push_back(item);
+    if (next == std::string::npos) break;
+    at = next + 1;
+  }
+  return out;
+}
+
 }  // namespace meshgw::cli

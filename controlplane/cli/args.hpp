@@ -41,5 +41,7 @@ class Args {
 std::uint64_t parse_uint(const std::string& option, const std::string& text, std::uint64_t min,
                          std::uint64_t max);
 std::optional<std::uint32_t> parse_ipv4(const std::string& text);
+// "a,b,c" -> {"a", "b", "c"}: a list option's items, empty ones dropped.
+std::vector<std::string> split_list(const std::string& text, char sep = ',');
 
 }  // namespace meshgw::cli

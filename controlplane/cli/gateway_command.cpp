@@ -94,9 +94,7 @@ int gateway_api(std::vector<std::string> args) {
   }
   if (verb == "report") return send_and_print(client, c, "POST", "/v1/gw/report", read_file(a.str("file")), 200, {});
   if (verb == "tunnel-create") {
-    json path = json::array();
-    std::stringstream ss(a.str("path"));
-    for (std::string hop; std::getline(ss, hop, ',');) path.push_back(hop);
+    const json path = split_list(a.str("path"));
     return send_and_print(client, c, "POST", "/v1/gw/tunnels", json{{"path", path}}.dump(), 201, [](const json& j) {
       print_spis(json::array({j["forward"], j["reverse"]}));
     });

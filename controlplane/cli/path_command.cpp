@@ -48,14 +48,6 @@ Output (json): {"from", "to", "algorithm", "cost_model", "class", "reachable",
 No path is an answer, not an error: "reachable": false, "paths": [], exit 0.
 )";
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 struct Query {
   std::string from, to;
   std::size_t k = 1;

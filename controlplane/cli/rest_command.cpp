@@ -321,12 +321,7 @@ int rest_command(const std::string& command, const std::vector<std::string>& raw
     std::vector<std::string> highlight;
     if (const auto p = a.opt_str("path")) {
       if (format != "dot") throw UsageError("option --path: only with --format dot");
-      for (std::size_t at = 0;;) {
-        const auto comma = p->find(',', at);
-        highlight.push_back(p->substr(at, comma == std::string::npos ? std::string::npos : comma - at));
-        if (comma == std::string::npos) break;
-        at = comma + 1;
-      }
+      highlight = split_list(*p);
       if (highlight.size() < 2) throw UsageError("option --path: give the flow's gateways, ingress first: A,B[,C...]");
     }
     Connection shown = c;

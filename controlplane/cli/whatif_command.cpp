@@ -34,17 +34,6 @@ std::optional<double> parse_rate_bps(const std::string& text) {
 
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while (true) {
-    const auto next = s.find(sep, at);
-    out.push_back(s.substr(at, next == std::string::npos ? std::string::npos : next - at));
-    if (next == std::string::npos) return out;
-    at = next + 1;
-  }
-}
-
 std::string mbps(double bps) { return fixed(bps / 1e6, 2); }
 
 std::string path_of(const json& p) { return p.is_null() ? "-" : joined(p["nodes"], ">"); }
@@ -88,12 +77,12 @@ void print_whatif(const json& j) {
 int whatif(const std::vector<std::string>& args) {
   const Args a(args, with_connection({"fail-link", "fail-gateway", "add-demand", "hot"}), {});
   json body = json::object();
-  if (const auto links = a.opt_str("fail-link")) body["fail_links"] = split(*links, ',');
-  if (const auto gws = a.opt_str("fail-gateway")) body["fail_gateways"] = split(*gws, ',');
+  if (const auto links = a.opt_str("fail-link")) body["fail_links"] = split_list(*links, ',');
+  if (const auto gws = a.opt_str("fail-gateway")) body["fail_gateways"] = split_list(*gws, ',');
   if (const auto demand = a.opt_str("add-demand")) {
     body["add_demand"] = json::array();
-    for (const std::string& d : split(*demand, ',')) {
-      const auto parts = split(d, ':');
+    for (const std::string& d : split_list(*demand, ',')) {
+      const auto parts = split_list(d, ':');
       if (parts.size() != 3 && parts.size() != 4)
         throw UsageError("option --add-demand: " + d + " is not FROM:TO:RATE[:CLASS]");
       const auto rate = parse_rate_bps(parts[2]);
