@@ -140,7 +140,8 @@ struct Parser {
     if (t == nullptr) return;
     Reader r(source, *t, "[controller]");
     r.only({"url", "ca_file", "join_token_file", "state_dir", "role", "beacon_interval_ms", "renew_before_s",
-            "declared_bps", "latitude", "longitude", "probe_interval_ms", "probe_timeout_ms", "probe_down_after", "tunnel_probe_interval_ms",
+            "declared_bps", "latitude", "longitude", "probe_interval_ms", "probe_timeout_ms", "probe_down_after", "failover_confirm_ms",
+            "tunnel_probe_interval_ms",
             "sites", "key_port", "tunnel_mtu", "backups", "rekey_after_s", "rekey_after_bytes", "predict", "behind_nat", "nat_keepalive_ms",
             "forecast_interval_ms", "forecast_horizon", "forecast_season"});
     ControllerSettings c;
@@ -160,6 +161,7 @@ struct Parser {
     c.probe_interval_ms = static_cast<unsigned>(r.integer("probe_interval_ms", 5, 60000, 100));
     c.probe_timeout_ms = static_cast<unsigned>(r.integer("probe_timeout_ms", 5, 60000, 250));
     c.probe_down_after = static_cast<unsigned>(r.integer("probe_down_after", 1, 100, 3));
+    c.failover_confirm_ms = static_cast<unsigned>(r.integer("failover_confirm_ms", 0, 60000, 200));
     c.tunnel_probe_interval_ms = static_cast<unsigned>(r.integer("tunnel_probe_interval_ms", 0, 60000, 500));
     c.key_port = static_cast<std::uint16_t>(r.integer("key_port", 1, 65535, 4501));
     if (c.key_port == 4500 || c.key_port == 862) r.fail("key_port", "must not be the ESP (4500) or TWAMP (862) port");

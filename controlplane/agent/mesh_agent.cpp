@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "controlplane/api/mesh_topology.hpp"
 #include "crypto/bytes.hpp"
@@ -28,8 +29,10 @@ std::string path_text(const std::vector<std::string>& nodes) {
 }
 
 // The links from this gateway as its own probes see them now: fresher than
-// what the controller last heard (and down at once when the probes stop).
-void apply_local_probes(routing::Topology& t, const std::string& self, const Prober& prober) {
+// what the controller last heard (and down once a peer's failure is
+// confirmed; until then, `unconfirmed`, only the active tunnels avoid it).
+void apply_local_probes(routing::Topology& t, const std::string& self, const Prober& prober,
+                        const std::map<std::string, std::uint64_t>& unconfirmed) {
   const auto s = t.find(self);
   if (!s) return;
   for (routing::LinkIndex l = 0; l < t.link_count(); ++l) {
@@ -40,7 +43,7 @@ void apply_local_probes(routing::Topology& t, const std::string& self, const Pro
     link.latency_ms = it->second.rtt_us / 2000.0;
     link.jitter_ms = it->second.jitter_us / 1000.0;
     link.loss = std::min(1.0, it->second.loss);
-    link.up = link.up && it->second.up;
+    link.up = link.up && (it->second.up || unconfirmed.contains(it->first));
   }
 }
 
@@ -264,11 +267,12 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
     return;
   }
   if (!topology_.find(self_)) return;  // not in the state yet
-  apply_local_probes(topology_, self_, *prober_);
+  apply_local_probes(topology_, self_, *prober_, unconfirmed_down_);
   if (demand_) demand_->apply(topology_);  // the cost prices the forecast load, not only today's
   up_links_.clear();
   for (const auto& l : topology_.links())
-    if (l.up) up_links_.insert({topology_.nodes()[l.src].id, topology_.nodes()[l.dst].id});
+    if (l.up && !(topology_.nodes()[l.src].id == self_ && unconfirmed_down_.contains(topology_.nodes()[l.dst].id)))
+      up_links_.insert({topology_.nodes()[l.src].id, topology_.nodes()[l.dst].id});
   for (const auto& r : planner_->plan(topology_, now_ns)) {
     if (!r.selection.has_route) {
       log_info("no path to " + r.egress + "/" + r.traffic_class);
@@ -427,6 +431,11 @@ void MeshAgent::beacon_inputs(std::uint64_t now_ns) {
   last_empty_ = st.empty_polls;
   in.load_permille = busy + idle == 0 ? 0 : static_cast<std::uint16_t>(1000 * busy / (busy + idle));
   in.neighbours = prober_->neighbours();
+  // A peer down but not confirmed yet is reported as its window measured
+  // it: the mesh replans only for a confirmed failure (confirm_downs).
+  for (api::BeaconNeighbour& n : in.neighbours)
+    if (unconfirmed_down_.contains(n.id))
+      n.loss_ppm = static_cast<std::uint32_t>(std::lround(prober_->stats().at(n.id).loss * 1e6));
   link_->set_beacon_inputs(std::move(in));
   // Bytes each tunnel sent since this agent first saw it: the data plane's
   // counter slots are reused, and a new tunnel in an old slot starts from
@@ -505,7 +514,8 @@ void MeshAgent::fill(StatsReport& report, std::uint64_t now_ns) const {
     }
     peers.push_back({{"gateway", id}, {"address", ip ? routing::ipv4_text(ip) : ""}, {"up", s.up},
                      {"measured", s.measured}, {"rtt_us", s.rtt_us}, {"jitter_us", s.jitter_us}, {"loss", s.loss},
-                     {"sent", s.sent}, {"received", s.received}, {"lost", s.lost}});
+                     {"sent", s.sent}, {"received", s.received}, {"lost", s.lost},
+                     {"late", s.late}, {"loss_runs_held", s.held}});
   }
   json tunnels = json::array();
   if (tunnels_) {

@@ -105,6 +105,9 @@ class MeshAgent {
   std::map<std::pair<std::string, std::string>, std::string> active_;  // (egress, class) -> tunnel id
   bool plan_dirty_ = false;
   std::set<std::string> peers_up_;
+  // Peers down and not yet confirmed (failover_confirm_ms): when each went.
+  std::map<std::string, std::uint64_t> unconfirmed_down_;
+  void confirm_downs(std::uint64_t now_ns, bool tell_mesh);
   std::uint64_t view_generation_ = 0;  // structural views taken
   std::uint64_t probed_list_changes_ = ~std::uint64_t{0}, probed_view_generation_ = 0;  // what the tunnel probes mirror
   std::uint64_t next_fast_ns_ = 0, next_slow_ns_ = 0;

@@ -32,18 +32,59 @@ void MeshAgent::probe_turn(std::uint64_t now_ns) {
   std::set<std::string> up;
   for (const auto& [peer, s] : prober_->stats())
     if (s.up) up.insert(peer);
-  if (up == peers_up_) return;
-  for (const auto& peer : down) {
-    log_warning("peer " + peer + ": probes lost, down");
-    up_links_.erase({self_, peer});
+  if (up == peers_up_) {
+    confirm_downs(now_ns, false);
+    return;
   }
-  for (const auto& peer : up)
-    if (!peers_up_.contains(peer)) log_info("peer " + peer + ": probes answered, up");
+  for (const auto& peer : down) {
+    log_warning("peer " + peer + ": probes lost, down; traffic moves to the backup tunnels");
+    up_links_.erase({self_, peer});
+    unconfirmed_down_.emplace(peer, now_ns);
+  }
+  bool came_up = false, tell_mesh = false;
+  for (const auto& peer : up) {
+    if (peers_up_.contains(peer)) continue;
+    if (unconfirmed_down_.erase(peer) != 0) {
+      log_info("peer " + peer + ": probes answered again before the failover was confirmed: paths unchanged");
+    } else {
+      log_info("peer " + peer + ": probes answered, up");
+      tell_mesh = true;
+    }
+    // Usable again at once (a late reply after a stall); the paths are
+    // recomputed when the debounce says so, not in this turn.
+    const auto from = topology_.find(self_), to = topology_.find(peer);
+    for (const auto& l : topology_.links())
+      if (from && to && l.src == *from && l.dst == *to) up_links_.insert({self_, peer});
+    came_up = true;
+  }
   peers_up_ = std::move(up);
+  // Failover onto the tunnels already set up (or back onto the primaries).
+  if (!down.empty() || came_up) apply_plan();
+  if (came_up) debounce_.trigger(now_ns);
+  confirm_downs(now_ns, tell_mesh);
+}
+
+// A peer still down failover_confirm_ms after its probes stopped: the mesh
+// hears of it (a beacon now) and the paths are recomputed around it. Until
+// then only the active tunnels moved, so a stall costs no new tunnels here
+// or elsewhere.
+void MeshAgent::confirm_downs(std::uint64_t now_ns, bool tell_mesh) {
+  const std::uint64_t confirm_ns = std::uint64_t{settings_.failover_confirm_ms} * 1'000'000;
+  bool confirmed = false;
+  for (auto it = unconfirmed_down_.begin(); it != unconfirmed_down_.end();) {
+    if (now_ns - it->second < confirm_ns) {
+      ++it;
+      continue;
+    }
+    log_info("peer " + it->first + ": still down after " + std::to_string(settings_.failover_confirm_ms) +
+             " ms: paths recomputed around it");
+    it = unconfirmed_down_.erase(it);
+    confirmed = true;
+  }
+  if (!confirmed && !tell_mesh) return;
   beacon_inputs(now_ns);
   link_->beacon_soon();
-  if (!down.empty()) {
-    apply_plan();  // failover onto the tunnels already set up
+  if (confirmed) {
     replan(now_ns, true);
     apply_plan();
   }

@@ -158,7 +158,7 @@ void MeshLink::stop() {
   std::optional<MeshView> to_save;
   {
     std::lock_guard lock(mutex_);
-    to_save = view_to_save(true);  // the last measurements, for the next start
+    to_save = view_to_save(0);  // the last measurements, for the next start
   }
   write_view(to_save);
   if (beacon_fd_ >= 0) ::close(beacon_fd_);
@@ -419,6 +419,12 @@ void MeshLink::link_loop() {
       if (!sites_reported_) report_sites();
       send_beacon();
       send_report();
+      std::optional<MeshView> to_save;
+      {
+        std::lock_guard lock(mutex_);
+        if (structural_unsaved_) to_save = view_to_save(kStructuralSaveMs);
+      }
+      write_view(to_save);
     } catch (const std::exception& e) {
       set_error(e.what());  // the controller is away: retried, forwarding goes on
       if (!wait(backoff_ms)) return;
@@ -430,11 +436,12 @@ void MeshLink::link_loop() {
   }
 }
 
-std::optional<MeshView> MeshLink::view_to_save(bool force) {
+std::optional<MeshView> MeshLink::view_to_save(std::uint64_t min_interval_ms) {
   const auto now_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
-  if (!view_unsaved_ || (!force && now_ms - view_saved_ms_ < kMeasurementSaveMs)) return std::nullopt;
+  if (!view_unsaved_ || (min_interval_ms != 0 && now_ms - view_saved_ms_ < min_interval_ms)) return std::nullopt;
   view_unsaved_ = false;
+  structural_unsaved_ = false;
   view_saved_ms_ = now_ms;
   return view_;
 }
@@ -475,7 +482,8 @@ void MeshLink::watch_loop() {
           status_.following = true;
           if (view_.apply(update)) {
             view_unsaved_ = true;
-            to_save = view_to_save(view_.last_change_structural());
+            structural_unsaved_ = structural_unsaved_ || view_.last_change_structural();
+            to_save = view_to_save(view_.last_change_structural() ? kStructuralSaveMs : kMeasurementSaveMs);
             view_changed_ = true;
             view_structural_ = view_structural_ || view_.last_change_structural();
             status_.epoch = view_.epoch();
@@ -490,7 +498,7 @@ void MeshLink::watch_loop() {
         std::lock_guard lock(mutex_);
         stream_client_.reset();
         status_.following = false;
-        to_save = view_to_save(true);
+        to_save = view_to_save(0);
       }
       write_view(to_save);
       if (status != 200) set_error("state stream refused with status " + std::to_string(status));

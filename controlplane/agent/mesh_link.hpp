@@ -48,6 +48,11 @@ struct ControllerSettings {
   unsigned probe_interval_ms = 100;
   unsigned probe_timeout_ms = 250;
   unsigned probe_down_after = 3;  // consecutive losses: the peer is down, failover
+  // A peer down moves traffic to the backup tunnels at once, but paths are
+  // recomputed (new tunnels) and the mesh told only if it is still down
+  // this long after: a peer that answers again meanwhile (a stall, not a
+  // cut) leaves the paths as they were.
+  unsigned failover_confirm_ms = 200;
   // End-to-end probes through each of our tunnels (0: none); down_after as above.
   unsigned tunnel_probe_interval_ms = 500;
   // Tunnels to the other gateways: the key exchange's TCP port (the same on
@@ -153,14 +158,19 @@ class MeshLink {
   MeshView view_;
   bool view_changed_ = false;
   bool view_structural_ = false;  // since the last take_view
-  // Measurements are saved at most every kMeasurementSaveMs (a mesh's
-  // links change every few seconds; the file is for restarts).
+  // The file is for restarts (the controller resends what changed since):
+  // measurements are saved at most every kMeasurementSaveMs (a mesh's links
+  // change every few seconds), structural changes at most every
+  // kStructuralSaveMs (a busy mesh allocates SPIs many times a second, and
+  // an fsync per delta would hold up the stream the tunnel checks wait on).
   static constexpr std::uint64_t kMeasurementSaveMs = 5000;
+  static constexpr std::uint64_t kStructuralSaveMs = 1000;
   bool view_unsaved_ = false;
+  bool structural_unsaved_ = false;  // held back by kStructuralSaveMs: the link loop saves it
   std::uint64_t view_saved_ms_ = 0;
-  // With mutex_ held: the view to write now, if any (structural changes at
-  // once, measurements every kMeasurementSaveMs); written without the lock.
-  std::optional<MeshView> view_to_save(bool force);
+  // With mutex_ held: the view to write now, if any, when the last save is
+  // at least min_interval_ms old; written without the lock.
+  std::optional<MeshView> view_to_save(std::uint64_t min_interval_ms);
   void write_view(const std::optional<MeshView>& v) const;
   BeaconInputs inputs_;
   MeshLinkStatus status_;

@@ -30,7 +30,14 @@ std::string mesh_metrics_text(const Prober& prober, const TunnelManager* tunnels
   auto loss = metric_family("meshgw_peer_loss_ratio", "probes lost over the window", MetricType::Gauge);
   auto up = metric_family("meshgw_peer_up", "1 while the peer answers its probes", MetricType::Gauge);
   auto sent = metric_family("meshgw_peer_probes_sent_total", "TWAMP-light probes sent to the peer", MetricType::Counter);
-  auto lost = metric_family("meshgw_peer_probes_lost_total", "probes to the peer that were never answered", MetricType::Counter);
+  auto lost = metric_family("meshgw_peer_probes_lost_total", "probes to the peer not answered within the timeout", MetricType::Counter);
+  auto late = metric_family("meshgw_peer_probes_late_total",
+                            "replies that came after their probe's timeout (the peer was alive: up again at once)",
+                            MetricType::Counter);
+  auto held = metric_family("meshgw_peer_loss_runs_held_total",
+                            "runs of lost probes not taken as the peer down, since no other peer answered meanwhile "
+                            "(this gateway's own stall)",
+                            MetricType::Counter);
   for (const auto& [peer, s] : prober.stats()) {
     const std::vector<prometheus::ClientMetric::Label> l = {{"peer", peer}};
     add_sample(rtt, s.rtt_us / 1e6, l);
@@ -39,8 +46,10 @@ std::string mesh_metrics_text(const Prober& prober, const TunnelManager* tunnels
     add_sample(up, s.up ? 1 : 0, l);
     add_sample(sent, static_cast<double>(s.sent), l);
     add_sample(lost, static_cast<double>(s.lost), l);
+    add_sample(late, static_cast<double>(s.late), l);
+    add_sample(held, static_cast<double>(s.held), l);
   }
-  for (auto* f : {&rtt, &jitter, &loss, &up, &sent, &lost}) out.push_back(std::move(*f));
+  for (auto* f : {&rtt, &jitter, &loss, &up, &sent, &lost, &late, &held}) out.push_back(std::move(*f));
   if (planner != nullptr) {
     auto cost = metric_family("meshgw_path_cost", "cost of the planned paths per egress and class (primary and backups)",
                               MetricType::Gauge);

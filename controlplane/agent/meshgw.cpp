@@ -75,7 +75,16 @@ CONFIGURATION
                  probe_down_after = 3   TWAMP-light to every other gateway
                                         through the data plane; a peer whose
                                         probes are lost that many times in a
-                                        row is down and paths are replanned
+                                        row is down: traffic moves to the
+                                        backup tunnels at once (a swap)
+                 failover_confirm_ms = 200   and if the peer is still down
+                                        then, paths are replanned and the
+                                        mesh told (a peer that answers again
+                                        sooner was slow, not cut: a reply
+                                        after its probe's timeout counts);
+                                        a run of losses while no other peer
+                                        answers either is this machine's own
+                                        stall and counts only after 1 s
                  tunnel_probe_interval_ms = 500 (0: off)   the same through
                                         each of our tunnels, reflected by the
                                         egress inside the tunnel: a tunnel

@@ -5,7 +5,12 @@
 // residence time taken out: (T4 - T1) - (T3 - T2)), an EWMA of the jitter
 // (|delta RTT|, as RFC 3550's interarrival jitter), loss over a sliding
 // window, and "down" after a run of consecutive losses, which is what
-// failover acts on. Timestamps are NTP 32.32 as the wire carries them; the
+// failover acts on. Two guards keep a busy machine from taking healthy
+// links down: a run of losses counts only once some other peer answered
+// during it (else the silence is ours: our worker or the machine stalled,
+// and every peer looks lost at once), or after silent_hold_ns; and a reply
+// that comes after its probe's timeout (late, not lost) brings the peer
+// back up at once. Timestamps are NTP 32.32 as the wire carries them; the
 // caller passes its clocks in. Pure; one thread (the agent's control thread).
 #pragma once
 
@@ -34,6 +39,12 @@ struct ProberConfig {
   // running (a busy machine); the time it was away does not count toward
   // the probes' timeouts, since their replies may be waiting unread.
   std::uint64_t stall_ns = 100'000'000;
+  // A reply this long after its probe timed out still proves the peer
+  // alive: up again at once, its loss taken back (not its RTT: a stall's).
+  std::uint64_t late_ns = 2'000'000'000;
+  // A run of losses while no peer at all answered (our own side stalled,
+  // or every link failed at once) takes the peer down only after this long.
+  std::uint64_t silent_hold_ns = 1'000'000'000;
 };
 
 struct ProbeTarget {
@@ -68,6 +79,8 @@ struct PeerProbeStats {
   double jitter_us = 0;  // EWMA of |delta RTT|
   double loss = 0;       // fraction lost over the window
   std::uint64_t sent = 0, received = 0, lost = 0;
+  std::uint64_t late = 0;        // replies after their timeout: counted in lost, taken back from loss
+  std::uint64_t held = 0;        // runs of loss not taken as down: no other peer answered meanwhile
   unsigned consecutive_lost = 0;
   bool up = false;       // a reply came and fewer than down_after_lost were lost since
   bool measured = false;
@@ -80,7 +93,8 @@ class Prober {
   void set_targets(const std::vector<ProbeTarget>& targets);
   // Probes due at now_ns (monotonic), stamped with ntp_now.
   std::vector<ProbeToSend> due(std::uint64_t now_ns, std::uint64_t ntp_now);
-  // A reply; false when it matches no probe in flight (late, duplicate, forged).
+  // A reply; false when it matches no probe in flight or expired within
+  // late_ns (duplicate, too late, forged).
   bool on_reply(const ProbeReply& r, std::uint64_t now_ns);
   // Probes older than the timeout are lost. Returns the peers that went down.
   std::vector<std::string> expire(std::uint64_t now_ns);
@@ -98,22 +112,34 @@ class Prober {
     std::uint64_t t1_ntp;
     std::uint64_t sent_ns;
   };
+  struct Expired {
+    std::uint32_t seq;
+    std::uint64_t t1_ntp;
+    std::uint64_t expired_ns;
+    std::uint64_t record;  // its place in the window (Peer::records when it was recorded)
+  };
   struct Peer {
     ProbeTarget target;
     std::uint16_t port = 0;
     std::uint32_t next_seq = 1;
     std::uint64_t next_due_ns = 0;
     std::deque<InFlight> in_flight;
+    std::deque<Expired> expired;  // timed out within late_ns: a reply may still come
     std::deque<bool> window;  // true: answered
+    std::uint64_t records = 0;  // window entries ever recorded
+    std::uint64_t run_start_ns = 0;  // when the first probe of the current loss run was sent
+    bool run_held = false;           // this run was already counted in held
     double last_rtt_us = -1;
   };
   void record(Peer& p, PeerProbeStats& s, bool answered);
+  bool on_late_reply(Peer& p, PeerProbeStats& s, const ProbeReply& r, std::uint64_t now_ns);
 
   ProberConfig config_;
   std::map<std::string, Peer> peers_;
   std::map<std::string, PeerProbeStats> stats_;
   std::map<std::uint16_t, std::string> by_port_;
   std::uint64_t last_expire_ns_ = 0;
+  std::uint64_t last_any_reply_ns_ = 0;  // from any peer, late ones included
 };
 
 }  // namespace meshgw::agent

@@ -14,6 +14,8 @@ ProberConfig prober_config(const TunnelProbeConfig& c) {
   pc.down_after_lost = c.down_after_lost;
   pc.first_port = c.first_port;
   pc.window = 20;
+  pc.silent_hold_ns = c.silent_hold_ns;
+  pc.late_ns = c.late_ns;
   return pc;
 }
 }  // namespace
@@ -48,8 +50,9 @@ std::vector<TunnelProbes::Change> TunnelProbes::expire(std::uint64_t now_ns) {
   std::vector<Change> changes;
   for (const auto& [id, s] : prober_.stats()) {
     // Dead: a run of losses, whether it ever answered or not (a tunnel that
-    // never worked is as dead as one that stopped).
-    const bool is_dead = s.consecutive_lost >= config_.down_after_lost;
+    // never worked is as dead as one that stopped), unless the prober holds
+    // it up (every tunnel silent at once: our own stall).
+    const bool is_dead = !s.up && s.consecutive_lost >= config_.down_after_lost;
     if (is_dead && !dead_.contains(id)) {
       dead_.insert(id);
       changes.push_back({id, true});

@@ -30,6 +30,8 @@ struct TunnelProbeConfig {
   std::uint64_t interval_ns = 500'000'000;
   std::uint64_t timeout_ns = 1'000'000'000;
   unsigned down_after_lost = 3;
+  std::uint64_t silent_hold_ns = 1'000'000'000;  // ProberConfig::silent_hold_ns: every tunnel silent at once
+  std::uint64_t late_ns = 2'000'000'000;         // ProberConfig::late_ns
   std::uint16_t first_port = 40512;  // after the neighbour prober's ports
   std::uint64_t rekey_backoff_min_ns = 5'000'000'000ull, rekey_backoff_max_ns = 60'000'000'000ull;
 };

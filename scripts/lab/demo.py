@@ -198,7 +198,7 @@ def main():
         path = lab.active_path(a, b)
         capture = os.path.join(work, "hops.pcap")
         everyone = sum((["-i", f"to-{n}"] for n in lab.nodes), [])
-        lab.spawn("tshark", "ul", ["tshark", "-q", "-B", "32", *everyone, "-w", capture, "-f", "udp port 4500"],
+        lab.spawn("tshark", "ul", ["nice", "-n", "10", "tshark", "-q", "-B", "32", *everyone, "-w", capture, "-f", "udp port 4500"],
                   log=os.path.join(work, "tshark.log"))
         lab.wait_for("tshark", lambda: lab.log_says("tshark", "Capturing on"), 20)
         time.sleep(1)  # every interface's capture running

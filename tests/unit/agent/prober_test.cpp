@@ -2,11 +2,14 @@
 // The TWAMP-light sender with injected clocks: probes paced per peer, the
 // reflector's residence time taken out of the RTT, EWMA and jitter, loss
 // over the window, down after consecutive losses (and up again on a reply),
-// late, duplicate and forged replies refused, what beacons report, and the
-// control thread's own stall not taken for loss.
+// duplicate, too late and forged replies refused, what beacons report, the
+// control thread's own stall not taken for loss, a silence of every peer at
+// once held (ours, not theirs), and late replies bringing a peer back.
 #include "controlplane/agent/prober.hpp"
 
 #include <gtest/gtest.h>
+
+#include <set>
 
 using namespace meshgw::agent;
 
@@ -51,7 +54,9 @@ TEST(Prober, PacedProbesAndRttWithoutTheReflectorsTime) {
 }
 
 TEST(Prober, LossWindowDownAfterConsecutiveLossesAndBackUp) {
-  Prober p({.interval_ns = 10 * kMs, .not_up_interval_ns = 0, .timeout_ns = 50 * kMs, .window = 10, .down_after_lost = 3});
+  // One peer: nobody else to show our side hears, so no hold (silent_hold_ns 0).
+  Prober p({.interval_ns = 10 * kMs, .not_up_interval_ns = 0, .timeout_ns = 50 * kMs, .window = 10, .down_after_lost = 3,
+            .silent_hold_ns = 0});
   p.set_targets({{"gw-2", 1}});
   std::uint64_t now = 0;
   auto step = [&](bool answer) {
@@ -72,7 +77,7 @@ TEST(Prober, LossWindowDownAfterConsecutiveLossesAndBackUp) {
   // What beacons say of a down peer: everything lost.
   ASSERT_EQ(p.neighbours().size(), 1u);
   EXPECT_EQ(p.neighbours()[0].loss_ppm, 1'000'000u);
-  // A late reply to a lost probe is refused; a fresh one brings it back.
+  // A fresh reply brings it back.
   for (int i = 0; i < 3; ++i) step(true);
   EXPECT_TRUE(p.stats().at("gw-2").up);
   EXPECT_LT(p.neighbours()[0].loss_ppm, 1'000'000u);
@@ -81,7 +86,8 @@ TEST(Prober, LossWindowDownAfterConsecutiveLossesAndBackUp) {
 TEST(Prober, PeersNotUpAreProbedSlowly) {
   // Most pairs of a mesh have no direct link: a peer that never answered,
   // or went down, gets a probe a second instead of one per interval.
-  Prober p({.interval_ns = 20 * kMs, .not_up_interval_ns = 1000 * kMs, .timeout_ns = 100 * kMs, .down_after_lost = 3});
+  Prober p({.interval_ns = 20 * kMs, .not_up_interval_ns = 1000 * kMs, .timeout_ns = 100 * kMs, .down_after_lost = 3,
+            .silent_hold_ns = 0});
   p.set_targets({{"gw-2", 2}, {"gw-3", 3}});
   std::map<std::string, int> probes;
   std::uint64_t now = 0;
@@ -105,7 +111,7 @@ TEST(Prober, TheControlThreadsOwnStallIsNotLoss) {
   // that wait unread are still matched, and nothing counts as lost for the
   // time the thread was away. Real silence afterwards still takes it down.
   Prober p({.interval_ns = 20 * kMs, .not_up_interval_ns = 0, .timeout_ns = 100 * kMs, .window = 20, .down_after_lost = 3,
-            .stall_ns = 50 * kMs});
+            .stall_ns = 50 * kMs, .silent_hold_ns = 0});
   p.set_targets({{"gw-2", 1}});
   std::uint64_t now = 0;
   std::vector<ProbeToSend> sent;
@@ -129,6 +135,92 @@ TEST(Prober, TheControlThreadsOwnStallIsNotLoss) {
   }
   ASSERT_EQ(down, std::vector<std::string>{"gw-2"});
   EXPECT_LE(now - resumed, 160 * kMs);
+}
+
+// Two neighbours up; probes every 20 ms, 100 ms timeout, down after 3.
+struct TwoPeers {
+  Prober p{{.interval_ns = 20 * kMs, .not_up_interval_ns = 0, .timeout_ns = 100 * kMs, .window = 50,
+            .down_after_lost = 3, .silent_hold_ns = 1000 * kMs}};
+  std::uint64_t now = 0;
+  std::vector<ProbeToSend> unanswered;
+  TwoPeers() {
+    p.set_targets({{"gw-2", 2}, {"gw-3", 3}});
+    run(200 * kMs, {"gw-2", "gw-3"});
+  }
+  // 1 ms turns for `span`; the peers in `answering` reply at once, the
+  // others' probes are kept unanswered. Returns the peers that went down.
+  std::vector<std::string> run(std::uint64_t span, const std::set<std::string>& answering) {
+    std::vector<std::string> down;
+    for (const std::uint64_t end = now + span; now < end; now += kMs) {
+      for (const auto& s : p.due(now, now * kNtpUs / 1000))
+        if (answering.contains(s.peer)) {
+          p.on_reply(reply_to(s, 1000), now);
+        } else {
+          unanswered.push_back(s);
+        }
+      for (auto& d : p.expire(now)) down.push_back(d);
+    }
+    return down;
+  }
+};
+
+TEST(Prober, EveryPeerSilentAtOnceIsOurStallAndIsHeld) {
+  // Our worker stalls for 300 ms: no peer's reply comes, then all of them
+  // arrive late. Nobody goes down, and the loss the timeouts counted is
+  // taken back.
+  TwoPeers t;
+  EXPECT_TRUE(t.run(300 * kMs, {}).empty());
+  EXPECT_TRUE(t.p.stats().at("gw-2").up);
+  EXPECT_TRUE(t.p.stats().at("gw-3").up);
+  EXPECT_GE(t.p.stats().at("gw-2").consecutive_lost, 3u);
+  EXPECT_EQ(t.p.stats().at("gw-2").held, 1u);
+  EXPECT_GT(t.p.stats().at("gw-2").loss, 0.0);
+  // The replies held up by the stall: those already timed out (late) show
+  // the stall in their timestamps; the few still in flight the link's RTT.
+  const std::uint64_t in_flight_t1 = (t.now - kMs - 100 * kMs) * kNtpUs / 1000;  // at the last expire()
+  auto delayed = [&](const ProbeToSend& s) { return reply_to(s, s.t1_ntp > in_flight_t1 ? 1000 : 250'000); };
+  for (const auto& s : t.unanswered) EXPECT_TRUE(t.p.on_reply(delayed(s), t.now)) << s.seq;
+  for (const auto& s : t.unanswered) EXPECT_FALSE(t.p.on_reply(delayed(s), t.now)) << "duplicate";
+  for (const char* id : {"gw-2", "gw-3"}) {
+    const PeerProbeStats& s = t.p.stats().at(id);
+    EXPECT_TRUE(s.up);
+    EXPECT_EQ(s.consecutive_lost, 0u);
+    EXPECT_GE(s.late, 10u);
+    EXPECT_EQ(s.loss, 0.0) << id << ": every late probe answered after all";
+    EXPECT_LT(s.rtt_us, 2000) << "the stall is not the link's RTT";
+  }
+}
+
+TEST(Prober, OnePeerSilentWhileAnotherAnswersGoesDownFast) {
+  // A cut of one link: the other neighbour keeps answering, so the silence
+  // is the link's: down 3 probes and a timeout after the cut.
+  TwoPeers t;
+  const std::uint64_t cut = t.now;
+  std::vector<std::string> down;
+  while (down.empty() && t.now < cut + 1000 * kMs) down = t.run(kMs, {"gw-3"});
+  ASSERT_EQ(down, std::vector<std::string>{"gw-2"});
+  EXPECT_LE(t.now - cut, 100 * kMs + 3 * 20 * kMs + 2 * kMs);
+  EXPECT_TRUE(t.p.stats().at("gw-3").up);
+  EXPECT_EQ(t.p.stats().at("gw-2").held, 0u);
+  // A late reply (the link was only slow) brings it back at once; one
+  // older than late_ns is refused.
+  ASSERT_TRUE(t.p.on_reply(reply_to(t.unanswered.front(), 1000), t.now));
+  EXPECT_TRUE(t.p.stats().at("gw-2").up);
+  EXPECT_EQ(t.p.stats().at("gw-2").late, 1u);
+  t.run(2500 * kMs, {"gw-3"});
+  EXPECT_FALSE(t.p.stats().at("gw-2").up);
+  EXPECT_FALSE(t.p.on_reply(reply_to(t.unanswered.at(1), 1000), t.now)) << "past late_ns";
+}
+
+TEST(Prober, EveryLinkDownStillGoesDownAfterTheSilentHold) {
+  // Not a stall: every link really failed. Down once the hold has passed.
+  TwoPeers t;
+  const std::uint64_t cut = t.now;
+  std::vector<std::string> down;
+  while (down.empty() && t.now < cut + 2000 * kMs) down = t.run(kMs, {});
+  EXPECT_EQ(down.size(), 2u);
+  EXPECT_GE(t.now - cut, 1000 * kMs);
+  EXPECT_LE(t.now - cut, 1000 * kMs + 5 * kMs);
 }
 
 TEST(Prober, TargetsComeAndGo) {
