@@ -5,16 +5,22 @@
 // rates); each link keeps a bounded history of its load and a forecaster
 // (routing/predict's LinkLoadPredictor: AutoForecaster per series, chosen by
 // backtest, as `meshctl forecast` does), refitted on its history every
-// refit_every samples (one link per call, so a refit never stalls the
-// control loop for more than one series) and updated with each sample in
-// between. apply() writes predicted_utilisation h samples ahead on the
+// refit_every samples, one link at a time, on a thread of its own (a refit
+// over a long history runs the backtests of every method and takes tens of
+// milliseconds, which the control loop cannot spare: its probes and
+// failover wait meanwhile); the fitted forecaster is installed at a later
+// sample and catches up on the samples that came during the fit. It is
+// updated with each sample in between. apply() writes predicted_utilisation h samples ahead on the
 // topology before the paths are computed.
 // Pure (time is the caller's); the agent's control thread.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <future>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -31,6 +37,7 @@ struct LinkDemandConfig {
   std::size_t season = 0;        // samples per season (0: none)
   std::size_t history = 2048;    // samples kept per link
   std::size_t refit_every = 64;  // samples between refits of a link
+  bool background_refits = true;  // false: refits run inside sample() (tests, benchmarks)
 };
 
 class LinkDemand {
@@ -48,18 +55,28 @@ class LinkDemand {
   std::string method(const std::string& src, const std::string& dst) const;
   std::size_t series() const noexcept { return predictor_.series(); }
   std::uint64_t refits() const noexcept { return refits_; }
+  // Waits for a refit running in the background and installs it.
+  void finish_refit() { collect_refit(true); }
   const LinkDemandConfig& config() const noexcept { return config_; }
 
  private:
   struct Series {
     std::deque<double> load_mbps;
     std::size_t since_fit = 0;
+    std::uint64_t samples = 0;  // ever taken
   };
+  struct Refit {
+    std::pair<std::string, std::string> link;
+    std::uint64_t samples_at_start = 0;
+    std::future<std::unique_ptr<routing::predict::Forecaster>> result;
+  };
+  void collect_refit(bool wait);
   LinkDemandConfig config_;
   routing::predict::LinkLoadPredictor predictor_;
   std::map<std::pair<std::string, std::string>, Series> series_;
   std::uint64_t next_sample_ns_ = 0;
   std::uint64_t refits_ = 0;
+  std::optional<Refit> refit_;  // the one in the background; declared last: joined first
 };
 
 }  // namespace meshgw::agent

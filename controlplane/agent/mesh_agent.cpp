@@ -19,6 +19,16 @@ using nlohmann::json;
 
 namespace {
 
+// Adds the time its scope took to a total.
+struct TimeInto {
+  explicit TimeInto(std::chrono::steady_clock::duration& total) : total_(total) {}
+  ~TimeInto() { total_ += std::chrono::steady_clock::now() - start_; }
+  TimeInto(const TimeInto&) = delete;
+  TimeInto& operator=(const TimeInto&) = delete;
+  std::chrono::steady_clock::duration& total_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
 constexpr std::uint64_t kFastTurnNs = 10'000'000;   // mesh state, tunnels, plan
 constexpr std::uint64_t kSlowTurnNs = 250'000'000;  // beacon inputs, debounced replans
 
@@ -253,6 +263,7 @@ bool MeshAgent::usable(const std::vector<std::string>& path) const {
 // sets up what the new paths need.
 void MeshAgent::replan(std::uint64_t now_ns, bool force) {
   if (!view_ || self_.empty() || !(force || debounce_.due(now_ns))) return;
+  const TimeInto timer(replan_time_);
   debounce_.ran();
   if (!planner_) {
     PlannerConfig pc;
@@ -324,6 +335,7 @@ void MeshAgent::note_active(const std::vector<routing::PlanActivePath>& active) 
 // published when it differs from the last one (a refused plan leaves the
 // data plane on the previous one).
 std::vector<std::string> MeshAgent::apply_plan() {
+  const TimeInto timer(plan_time_);
   plan_dirty_ = false;
   if (self_.empty() || !view_) return {};
   std::vector<PlanProblem> problems;
@@ -456,12 +468,26 @@ void MeshAgent::turn(std::uint64_t now_ns) {
   // A mesh state the agent cannot use (a mistyped field from a controller,
   // say) must not stop the gateway: the turn is logged and abandoned, the
   // data plane keeps the last plan, and the next turn tries again.
+  const auto started = std::chrono::steady_clock::now();
   try {
     turn_once(now_ns);
   } catch (const std::exception& e) {
     if (now_ns - last_turn_error_ns_ > 1'000'000'000) log_error(std::string("mesh turn abandoned: ") + e.what());
     last_turn_error_ns_ = now_ns;
   }
+  // A slow turn delays probes and failover: the log says so (once a
+  // second at most), with the slowest part.
+  const auto took = std::chrono::steady_clock::now() - started;
+  if (took > std::chrono::milliseconds(50) && now_ns - last_slow_log_ns_ > 1'000'000'000) {
+    last_slow_log_ns_ = now_ns;
+    log_warning("mesh turn took " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) +
+                " ms (plan " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(plan_time_).count()) +
+                " ms, paths " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(replan_time_).count()) +
+                " ms, mesh state " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(view_time_).count()) +
+                " ms, forecasts " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(demand_time_).count()) +
+                " ms in it)");
+  }
+  plan_time_ = replan_time_ = view_time_ = demand_time_ = {};
 }
 
 void MeshAgent::turn_once(std::uint64_t now_ns) {
@@ -476,7 +502,10 @@ void MeshAgent::turn_once(std::uint64_t now_ns) {
       }
     }
     bool structural = true;
-    if (auto view = link_->take_view(&structural)) on_view(std::move(*view), now_ns, structural);
+    {
+      const TimeInto timer(view_time_);
+      if (auto view = link_->take_view(&structural)) on_view(std::move(*view), now_ns, structural);
+    }
     if (key_server_) {
       // A peer's tunnel: installed and published before its ingress hears
       // "installed" and starts sending on it (make before break).
@@ -497,7 +526,10 @@ void MeshAgent::turn_once(std::uint64_t now_ns) {
   if (now_ns >= next_slow_ns_) {
     next_slow_ns_ = now_ns + kSlowTurnNs;
     beacon_inputs(now_ns);
-    if (demand_ && view_ && demand_->sample(view_->links(), now_ns)) debounce_.trigger(now_ns);
+    if (demand_ && view_) {
+      const TimeInto timer(demand_time_);
+      if (demand_->sample(view_->links(), now_ns)) debounce_.trigger(now_ns);
+    }
     nat_keepalives(now_ns);
     replan(now_ns, false);
     if (plan_dirty_) apply_plan();

@@ -17,6 +17,7 @@
 // MeshLink, the tunnel manager and the key server run threads of their own.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -75,6 +76,9 @@ class MeshAgent {
   void tunnel_probe_turn(std::uint64_t now_ns, const std::vector<ProbeReply>& replies);
   void turn_once(std::uint64_t now_ns);
   std::uint64_t last_turn_error_ns_ = 0;
+  // How long turns take (a slow one is logged with its parts).
+  std::chrono::steady_clock::duration plan_time_{}, replan_time_{}, view_time_{}, demand_time_{};
+  std::uint64_t last_slow_log_ns_ = 0;
   void beacon_inputs(std::uint64_t now_ns);
   void nat_keepalives(std::uint64_t now_ns);
   std::uint64_t next_keepalive_ns_ = 0;
@@ -108,6 +112,7 @@ class MeshAgent {
   // Peers down and not yet confirmed (failover_confirm_ms): when each went.
   std::map<std::string, std::uint64_t> unconfirmed_down_;
   void confirm_downs(std::uint64_t now_ns, bool tell_mesh);
+  bool every_active_usable() const;
   std::uint64_t view_generation_ = 0;  // structural views taken
   std::uint64_t probed_list_changes_ = ~std::uint64_t{0}, probed_view_generation_ = 0;  // what the tunnel probes mirror
   std::uint64_t next_fast_ns_ = 0, next_slow_ns_ = 0;

@@ -61,7 +61,21 @@ void MeshAgent::probe_turn(std::uint64_t now_ns) {
   // Failover onto the tunnels already set up (or back onto the primaries).
   if (!down.empty() || came_up) apply_plan();
   if (came_up) debounce_.trigger(now_ns);
+  // An egress left without a usable tunnel gains nothing from waiting for
+  // the confirmation: its traffic is lost until new tunnels are planned.
+  if (!down.empty() && !every_active_usable()) {
+    log_info("no backup tunnel avoids the failed link for some egress: paths recomputed now");
+    for (auto& [peer, since] : unconfirmed_down_) since = 0;
+  }
   confirm_downs(now_ns, tell_mesh);
+}
+
+bool MeshAgent::every_active_usable() const {
+  if (!tunnels_ || !applied_) return true;
+  for (const auto& a : applied_->active)
+    for (const auto& t : tunnels_->tunnels())
+      if (t.id == a.tunnel && !usable(t.path)) return false;
+  return true;
 }
 
 // A peer still down failover_confirm_ms after its probes stopped: the mesh

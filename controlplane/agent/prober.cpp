@@ -126,12 +126,6 @@ bool Prober::on_late_reply(Peer& p, PeerProbeStats& s, const ProbeReply& r, std:
 
 std::vector<std::string> Prober::expire(std::uint64_t now_ns) {
   std::vector<std::string> went_down;
-  if (last_expire_ns_ != 0 && now_ns - last_expire_ns_ > config_.stall_ns) {
-    const std::uint64_t away = now_ns - last_expire_ns_;
-    for (auto& [id, p] : peers_)
-      for (InFlight& f : p.in_flight) f.sent_ns = std::min(f.sent_ns + away, now_ns);
-  }
-  last_expire_ns_ = now_ns;
   for (auto& [id, p] : peers_) {
     PeerProbeStats& s = stats_.at(id);
     while (!p.in_flight.empty() && now_ns - p.in_flight.front().sent_ns >= config_.timeout_ns) {

@@ -35,10 +35,9 @@ struct ProberConfig {
   unsigned down_after_lost = 3;              // consecutive losses that make a peer down
   double ewma_alpha = 0.2;
   std::uint16_t first_port = 40000;          // source ports, one per peer
-  // expire() calls further apart than this mean the control thread was not
-  // running (a busy machine); the time it was away does not count toward
-  // the probes' timeouts, since their replies may be waiting unread.
-  std::uint64_t stall_ns = 100'000'000;
+  // The control thread's own stalls need no allowance: the caller hands in
+  // the replies waiting for it before it calls expire(). (Crediting the
+  // time away to the probes hid real cuts whenever the thread was slow.)
   // A reply this long after its probe timed out still proves the peer
   // alive: up again at once, its loss taken back (not its RTT: a stall's).
   std::uint64_t late_ns = 2'000'000'000;
@@ -138,7 +137,6 @@ class Prober {
   std::map<std::string, Peer> peers_;
   std::map<std::string, PeerProbeStats> stats_;
   std::map<std::uint16_t, std::string> by_port_;
-  std::uint64_t last_expire_ns_ = 0;
   std::uint64_t last_any_reply_ns_ = 0;  // from any peer, late ones included
 };
 

@@ -15,9 +15,17 @@ LinkLoadPredictor::LinkLoadPredictor(ForecasterConfig config, int horizon)
 }
 
 void LinkLoadPredictor::fit(const std::string& src, const std::string& dst, std::span<const double> load_mbps) {
-  auto f = std::make_unique<AutoForecaster>(config_);
+  install(src, dst, fitted(config_, load_mbps));
+}
+
+std::unique_ptr<Forecaster> LinkLoadPredictor::fitted(const ForecasterConfig& config, std::span<const double> load_mbps) {
+  auto f = std::make_unique<AutoForecaster>(config);
   f->fit(load_mbps);
-  forecasters_[{src, dst}] = std::move(f);
+  return f;
+}
+
+void LinkLoadPredictor::install(const std::string& src, const std::string& dst, std::unique_ptr<Forecaster> forecaster) {
+  if (forecaster) forecasters_[{src, dst}] = std::move(forecaster);
 }
 
 void LinkLoadPredictor::update(const std::string& src, const std::string& dst, double load_mbps) {

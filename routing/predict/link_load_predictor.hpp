@@ -30,6 +30,11 @@ class LinkLoadPredictor {
   // Fits the link's forecaster on its history (oldest first); throws
   // std::invalid_argument on a non-finite value.
   void fit(const std::string& src, const std::string& dst, std::span<const double> load_mbps);
+  // The same in two halves, so the fit can run on another thread: fitted()
+  // is pure (no state of this object), install() puts its result in place.
+  static std::unique_ptr<Forecaster> fitted(const ForecasterConfig& config, std::span<const double> load_mbps);
+  void install(const std::string& src, const std::string& dst, std::unique_ptr<Forecaster> forecaster);
+  const ForecasterConfig& config() const noexcept { return config_; }
   // One new measurement; creates a persistence-like forecaster on first sight.
   void update(const std::string& src, const std::string& dst, double load_mbps);
   // Writes predicted_utilisation on every link of topology that has a

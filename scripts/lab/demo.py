@@ -200,7 +200,7 @@ def main():
         everyone = sum((["-i", f"to-{n}"] for n in lab.nodes), [])
         lab.spawn("tshark", "ul", ["nice", "-n", "10", "tshark", "-q", "-B", "32", *everyone, "-w", capture, "-f", "udp port 4500"],
                   log=os.path.join(work, "tshark.log"))
-        lab.wait_for("tshark", lambda: lab.log_says("tshark", "Capturing on"), 20)
+        lab.wait_for("tshark", lambda: lab.log_says("tshark", "Capturing on"), 60)
         time.sleep(1)  # every interface's capture running
         stream = udp_stream(lab, a, b, 200, 2, 6100)
         time.sleep(0.5)

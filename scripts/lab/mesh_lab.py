@@ -281,8 +281,8 @@ latitude = {node['lat']}
 longitude = {node['lon']}
 forecast_interval_ms = 250
 probe_interval_ms = {self.probe_interval_ms}
-probe_timeout_ms = 120
-probe_down_after = 4
+probe_timeout_ms = 100
+probe_down_after = 3
 tunnel_probe_interval_ms = 1000
 [[port]]
 name = "wan"
