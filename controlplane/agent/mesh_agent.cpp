@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 #include "controlplane/api/mesh_topology.hpp"
 #include "crypto/bytes.hpp"
@@ -19,6 +20,14 @@ using nlohmann::json;
 
 namespace {
 
+// CPU time of the calling thread: a slow turn that used little of it was
+// waiting (for a lock, or for a core on a busy machine).
+std::uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 // Adds the time its scope took to a total.
 struct TimeInto {
   explicit TimeInto(std::chrono::steady_clock::duration& total) : total_(total) {}
@@ -31,6 +40,11 @@ struct TimeInto {
 
 constexpr std::uint64_t kFastTurnNs = 10'000'000;   // mesh state, tunnels, plan
 constexpr std::uint64_t kSlowTurnNs = 250'000'000;  // beacon inputs, debounced replans
+// A busy mesh changes its SPIs tens of times a second; taking each change
+// (a copy of the state, the tunnels checked, a plan compiled) cost a
+// gateway most of a core on a shared machine. Changes are taken in batches,
+// at most this often (a new tunnel waits at most this long for its relays).
+constexpr std::uint64_t kStructuralViewNs = 100'000'000;
 
 std::string path_text(const std::vector<std::string>& nodes) {
   std::string s;
@@ -469,6 +483,7 @@ void MeshAgent::turn(std::uint64_t now_ns) {
   // say) must not stop the gateway: the turn is logged and abandoned, the
   // data plane keeps the last plan, and the next turn tries again.
   const auto started = std::chrono::steady_clock::now();
+  const std::uint64_t cpu_started = thread_cpu_ns();
   try {
     turn_once(now_ns);
   } catch (const std::exception& e) {
@@ -478,10 +493,11 @@ void MeshAgent::turn(std::uint64_t now_ns) {
   // A slow turn delays probes and failover: the log says so (once a
   // second at most), with the slowest part.
   const auto took = std::chrono::steady_clock::now() - started;
+  const std::uint64_t cpu_ns = thread_cpu_ns() - cpu_started;
   if (took > std::chrono::milliseconds(50) && now_ns - last_slow_log_ns_ > 1'000'000'000) {
     last_slow_log_ns_ = now_ns;
     log_warning("mesh turn took " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()) +
-                " ms (plan " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(plan_time_).count()) +
+                " ms, " + std::to_string(cpu_ns / 1'000'000) + " ms of CPU (plan " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(plan_time_).count()) +
                 " ms, paths " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(replan_time_).count()) +
                 " ms, mesh state " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(view_time_).count()) +
                 " ms, forecasts " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(demand_time_).count()) +
@@ -502,9 +518,12 @@ void MeshAgent::turn_once(std::uint64_t now_ns) {
       }
     }
     bool structural = true;
-    {
+    if (now_ns >= next_view_ns_) {
       const TimeInto timer(view_time_);
-      if (auto view = link_->take_view(&structural)) on_view(std::move(*view), now_ns, structural);
+      if (auto view = link_->take_view(&structural)) {
+        on_view(std::move(*view), now_ns, structural);
+        if (structural) next_view_ns_ = now_ns + kStructuralViewNs;
+      }
     }
     if (key_server_) {
       // A peer's tunnel: installed and published before its ingress hears

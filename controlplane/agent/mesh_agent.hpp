@@ -115,7 +115,7 @@ class MeshAgent {
   bool every_active_usable() const;
   std::uint64_t view_generation_ = 0;  // structural views taken
   std::uint64_t probed_list_changes_ = ~std::uint64_t{0}, probed_view_generation_ = 0;  // what the tunnel probes mirror
-  std::uint64_t next_fast_ns_ = 0, next_slow_ns_ = 0;
+  std::uint64_t next_fast_ns_ = 0, next_slow_ns_ = 0, next_view_ns_ = 0;
   std::uint64_t last_bursts_ = 0, last_empty_ = 0;
   std::map<std::string, std::uint64_t> tx_bytes_;  // since first seen (see tx_base_)
   std::map<std::string, std::uint64_t> tx_base_;
