@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "mesh_view.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -62,6 +63,34 @@ void MeshView::apply_delta(const json& d) {
   }
 }
 
+namespace {
+
+// Whether apply_delta(d) can neither throw nor leave the view half changed:
+// the ops whose fields are all read before anything is written, checked
+// here first. Those (SPIs and gateways, most of a busy mesh's deltas) are
+// applied in place; the rest on a copy of the view.
+bool applies_in_place(const json& d) {
+  if (!d.is_object()) return false;
+  const auto op = d.find("op");
+  if (op == d.end() || !op->is_string()) return false;
+  const std::string& o = op->get_ref<const std::string&>();
+  if (o == "spi") {
+    const auto s = d.find("spi");
+    return s != d.end() && s->is_object() && s->contains("spi") && s->at("spi").is_number_unsigned();
+  }
+  if (o == "spi_removed") {
+    const auto s = d.find("spi");
+    return s != d.end() && s->is_number_unsigned();
+  }
+  if (o == "gateway") {
+    const auto g = d.find("gateway");
+    return g != d.end() && g->is_object() && g->contains("id") && g->at("id").is_string();
+  }
+  return o == "policy" && d.contains("policy");
+}
+
+}  // namespace
+
 bool MeshView::apply(const json& update) {
   if (update.contains("heartbeat")) return false;
   const std::string epoch = update.at("epoch").get<std::string>();
@@ -93,6 +122,14 @@ bool MeshView::apply(const json& update) {
     links_ = std::move(links);
     gateways_ = std::move(gateways);
     version_ = version;
+    return true;
+  }
+  // A copy of the whole view per delta cost more than the rest of a busy
+  // gateway's control plane: deltas that cannot fail halfway go in place.
+  if (std::all_of(deltas.begin(), deltas.end(), applies_in_place)) {
+    for (const auto& d : deltas) apply_delta(d);
+    version_ = version;
+    structural_ = true;
     return true;
   }
   // Applied to a copy: a delta that does not parse leaves the view as it was.

@@ -87,6 +87,13 @@ TEST(MeshView, RefusedUpdatesLeaveTheViewAsItWas) {
                             {"version", 7},
                             {"deltas", {{{"op", "gateway_removed"}, {"id", "gw-1"}}, {{"op", "teleport"}}}}}));
   EXPECT_ANY_THROW(v.apply({{"epoch", "e1"}, {"version", 7}, {"deltas", {{{"op", "gateway"}}}}}));
+  // SPI deltas go in place, but only when every one of the update can:
+  // a malformed second one leaves the first unapplied.
+  EXPECT_ANY_THROW(v.apply({{"epoch", "e1"},
+                            {"version", 7},
+                            {"deltas", {{{"op", "spi"}, {"spi", {{"spi", 4242}, {"path", {"gw-1", "gw-2"}}}}},
+                                        {{"op", "spi"}, {"spi", {{"spi", "not a number"}}}}}}}));
+  EXPECT_ANY_THROW(v.apply({{"epoch", "e1"}, {"version", 7}, {"deltas", {{{"op", "spi_removed"}, {"spi", "x"}}}}}));
   EXPECT_EQ(v.to_json(), before);
   // A snapshot of another epoch replaces everything.
   json other = snapshot();
