@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // MeshAgent's probe turn: TWAMP-light to the neighbours and through our own
 // tunnels, and what their losses move.
+#include <algorithm>
+
 #include "dataplane/runtime.hpp"
 #include "log.hpp"
 #include "mesh_agent.hpp"
@@ -53,8 +55,9 @@ void MeshAgent::probe_turn(std::uint64_t now_ns) {
     // Usable again at once (a late reply after a stall); the paths are
     // recomputed when the debounce says so, not in this turn.
     const auto from = topology_.find(self_), to = topology_.find(peer);
-    for (const auto& l : topology_.links())
-      if (from && to && l.src == *from && l.dst == *to) up_links_.insert({self_, peer});
+    if (from && to && std::any_of(topology_.links().begin(), topology_.links().end(),
+                                  [&](const routing::Link& l) { return l.src == *from && l.dst == *to; }))
+      up_links_.insert({self_, peer});
     came_up = true;
   }
   peers_up_ = std::move(up);

@@ -27,6 +27,7 @@ Machines differ from run to run: compare the figures of one run only.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -206,7 +207,6 @@ def main():
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
     if ok and not args.keep:
-        import shutil
         shutil.rmtree(lab.dir, ignore_errors=True)
     else:
         print(f"logs in {lab.dir}")

@@ -22,12 +22,18 @@ json links(double ab_mbps, double ba_mbps) {
                       {{"from", "gw-a"}, {"to", "gw-c"}, {"load_bps", -5.0}}});
 }
 
-TEST(LinkDemand, ARisingLoadIsPredictedAboveTheLoadNow) {
+// A sample a second, five ahead, a refit every 32 samples.
+LinkDemandConfig every_second(std::size_t history) {
   LinkDemandConfig c;
   c.sample_interval_ns = kSecond;
   c.horizon = 5;
-  c.history = 100;
+  c.history = history;
   c.refit_every = 32;
+  return c;
+}
+
+TEST(LinkDemand, ARisingLoadIsPredictedAboveTheLoadNow) {
+  LinkDemandConfig c = every_second(100);
   c.background_refits = false;  // counted exactly; the background is the next test's
   LinkDemand d(c);
   double load = 0;
@@ -64,12 +70,7 @@ TEST(LinkDemand, ARisingLoadIsPredictedAboveTheLoadNow) {
 }
 
 TEST(LinkDemand, BackgroundRefitsCatchUpOnTheSamplesTakenMeanwhile) {
-  LinkDemandConfig c;
-  c.sample_interval_ns = kSecond;
-  c.horizon = 5;
-  c.history = 400;
-  c.refit_every = 32;
-  LinkDemand d(c);
+  LinkDemand d(every_second(400));
   double load = 0;
   for (int i = 0; i < 300; ++i) {
     load = 100 + 2.0 * i;
@@ -81,7 +82,7 @@ TEST(LinkDemand, BackgroundRefitsCatchUpOnTheSamplesTakenMeanwhile) {
   EXPECT_GE(d.refits(), 8u);
   const auto ab = d.forecast_mbps("gw-a", "gw-b");
   ASSERT_TRUE(ab);
-  EXPECT_GT(*ab, load + 5) << d.method("gw-a", "gw-b") << " refits " << d.refits();  // current: the samples after its history was copied were fed to it
+  EXPECT_GT(*ab, load + 5) << d.method("gw-a", "gw-b");  // current: the samples after its history was copied were fed to it
   EXPECT_LT(*ab, load + 20);
   EXPECT_NEAR(*d.forecast_mbps("gw-b", "gw-a"), 50, 1);
 }
