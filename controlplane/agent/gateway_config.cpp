@@ -143,7 +143,7 @@ struct Parser {
             "declared_bps", "latitude", "longitude", "probe_interval_ms", "probe_timeout_ms", "probe_down_after", "failover_confirm_ms",
             "tunnel_probe_interval_ms",
             "sites", "key_port", "tunnel_mtu", "backups", "rekey_after_s", "rekey_after_bytes", "predict", "behind_nat", "nat_keepalive_ms",
-            "forecast_interval_ms", "forecast_horizon", "forecast_season"});
+            "forecast_interval_ms", "forecast_horizon", "forecast_season", "forecast_trend_window", "path_hold_ms"});
     ControllerSettings c;
     c.url = r.str("url");
     if (c.url.rfind("https://", 0) != 0) r.fail("url", "must be https://HOST:PORT of meshctld");
@@ -186,6 +186,10 @@ struct Parser {
     c.forecast_horizon = static_cast<unsigned>(r.integer("forecast_horizon", 1, 1000, 5));
     c.forecast_season = static_cast<unsigned>(r.integer("forecast_season", 0, 100000, 0));
     if (c.forecast_season == 1) r.fail("forecast_season", "must be 0 (none) or at least 2 samples");
+    c.forecast_trend_window = static_cast<unsigned>(r.integer("forecast_trend_window", 0, 10000, 20));
+    if (c.forecast_trend_window == 1 || c.forecast_trend_window == 2)
+      r.fail("forecast_trend_window", "must be 0 (off) or at least 3 samples");
+    c.path_hold_ms = static_cast<unsigned>(r.integer("path_hold_ms", 0, 3600000, 10000));
     if (r.has("sites")) {
       for (const std::string& text : r.strings("sites")) c.sites.push_back(r.prefix("sites", text).to_string());
       sites_given_ = true;

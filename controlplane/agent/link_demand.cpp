@@ -23,7 +23,7 @@ routing::predict::ForecasterConfig forecaster_config(const LinkDemandConfig& c) 
 }  // namespace
 
 LinkDemand::LinkDemand(LinkDemandConfig config)
-    : config_(config), predictor_(forecaster_config(config), config.horizon) {}
+    : config_(config), predictor_(forecaster_config(config), config.horizon, config.trend) {}
 
 // A finished background refit replaces the link's forecaster, after the
 // samples taken since its history was copied are fed to it.
@@ -88,16 +88,17 @@ bool LinkDemand::sample(const json& links, std::uint64_t now_ns) {
 }
 
 std::optional<double> LinkDemand::forecast_mbps(const std::string& src, const std::string& dst) const {
-  const auto* f = predictor_.forecaster(src, dst);
-  if (f == nullptr || !f->has_data()) return std::nullopt;
-  return std::max(0.0, f->forecast(config_.horizon));
+  const auto p = predictor_.predicted(src, dst);
+  if (!p) return std::nullopt;
+  return p->mbps;
 }
 
 std::string LinkDemand::method(const std::string& src, const std::string& dst) const {
   const auto* f = predictor_.forecaster(src, dst);
   if (f == nullptr) return "";
   const std::string d = f->describe();  // "auto: holt-winters (...); persistence score 1; ..." : the choice only
-  return d.substr(0, d.find(';'));
+  const auto p = predictor_.predicted(src, dst);
+  return d.substr(0, d.find(';')) + (p && p->rising ? "; rising: local trend" : "");
 }
 
 }  // namespace meshgw::agent

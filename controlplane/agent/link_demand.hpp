@@ -38,6 +38,7 @@ struct LinkDemandConfig {
   std::size_t history = 2048;    // samples kept per link
   std::size_t refit_every = 64;  // samples between refits of a link
   bool background_refits = true;  // false: refits run inside sample() (tests, benchmarks)
+  routing::predict::TrendConfig trend;  // a surge the fitted forecaster has not learnt
 };
 
 class LinkDemand {

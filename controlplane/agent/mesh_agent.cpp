@@ -119,6 +119,7 @@ MeshAgent::MeshAgent(const GatewayConfig& cfg, dataplane::Dataplane& dp, datapla
     dc.sample_interval_ns = std::uint64_t{settings_.forecast_interval_ms} * 1'000'000;
     dc.horizon = static_cast<int>(settings_.forecast_horizon);
     dc.season = settings_.forecast_season;
+    dc.trend.window = settings_.forecast_trend_window;
     demand_ = std::make_unique<LinkDemand>(dc);
   }
   link_ = std::make_unique<MeshLink>(settings_);
@@ -229,7 +230,8 @@ void MeshAgent::on_view(MeshView view, std::uint64_t now_ns, bool structural) {
              " links, " + std::to_string(view.spis().size()) + " SPIs through this gateway");
   if (!view_ || view_->policy() != view.policy())
     log_info("mesh policy: " + std::to_string(view.policy().value("rules", json::array()).size()) + " rules, edges " +
-             (view.policy().value("edge_transit", false) ? "may" : "may not") + " transit");
+             (view.policy().value("edge_transit", false) ? "may" : "may not") + " transit, paths priced on " +
+             (view.policy().value("predict", true) ? "forecast" : "measured") + " loads");
   if (view_) view.keep_addresses_from(*view_);
   view_ = std::move(view);
   {
@@ -281,6 +283,7 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
   if (!planner_) {
     PlannerConfig pc;
     pc.self = self_;
+    pc.selector.hold_ns = std::uint64_t{settings_.path_hold_ms} * 1'000'000;
     planner_ = std::make_unique<PathPlanner>(pc);
   }
   planner_->set_edge_transit(view_->policy().value("edge_transit", false));
@@ -292,7 +295,9 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
   }
   if (!topology_.find(self_)) return;  // not in the state yet
   apply_local_probes(topology_, self_, *prober_, unconfirmed_down_);
-  if (demand_) demand_->apply(topology_);  // the cost prices the forecast load, not only today's
+  // The cost prices the forecast load, not only today's, unless the mesh
+  // policy says otherwise (the forecasts go on learning meanwhile).
+  if (demand_ && view_->policy().value("predict", true)) demand_->apply(topology_);
   up_links_.clear();
   for (const auto& l : topology_.links())
     if (l.up && !(topology_.nodes()[l.src].id == self_ && unconfirmed_down_.contains(topology_.nodes()[l.dst].id)))
@@ -525,7 +530,9 @@ void MeshAgent::fill(StatsReport& report, std::uint64_t now_ns) const {
                       {"active_tunnel", a == active_.end() ? json() : json(a->second)}});
     json why = planner_->explain(topology_, key.first, key.second, now_ns);
     // The forecast behind each link's predicted utilisation.
-    if (why.contains("primary") && demand_) {
+    if (demand_ && view_ && !view_->policy().value("predict", true)) {
+      why["forecast"] = {{"disabled", true}, {"by", "mesh policy"}};
+    } else if (why.contains("primary") && demand_) {
       for (auto& l : why["primary"]["links"]) {
         const std::string method = demand_->method(l.value("from", ""), l.value("to", ""));
         if (!method.empty()) l["forecast_method"] = method;
@@ -534,7 +541,7 @@ void MeshAgent::fill(StatsReport& report, std::uint64_t now_ns) const {
                          {"sample_interval_ms", demand_->config().sample_interval_ns / 1'000'000},
                          {"series", demand_->series()}, {"refits", demand_->refits()}};
     } else if (!demand_) {
-      why["forecast"] = {{"disabled", true}};
+      why["forecast"] = {{"disabled", true}, {"by", "gateway config"}};
     }
     report.explain[key.first + "|" + key.second] = why.dump();
   }

@@ -77,6 +77,12 @@ struct ControllerSettings {
   unsigned forecast_interval_ms = 1000;
   unsigned forecast_horizon = 5;
   unsigned forecast_season = 0;
+  // A rise the fitted forecaster has not learnt: the least-squares trend of
+  // the last forecast_trend_window samples when it is significant (0: off).
+  unsigned forecast_trend_window = 20;
+  // A better path must stay better this long (plus a per-gateway jitter of
+  // up to half of it) before traffic moves to it; a failed path moves at once.
+  unsigned path_hold_ms = 10000;
 };
 
 // What the control thread knows that beacons carry.

@@ -111,7 +111,18 @@ CONFIGURATION
                                         backtest) and the forecast enters
                                         the link cost; false: the load now
                  forecast_interval_ms = 1000, forecast_horizon = 5 (samples),
-                 forecast_season = 0 (samples per season, 0: none)
+                 forecast_season = 0 (samples per season, 0: none),
+                 forecast_trend_window = 20 (samples, 0: off)   a rise
+                                        the fitted forecaster has not learnt
+                                        (a surge on a link that was flat):
+                                        the least-squares trend of the last
+                                        samples, when significant, is priced
+                                        if it is the higher forecast; the
+                                        mesh policy's "predict": false turns
+                                        forecasts off mesh-wide
+                 path_hold_ms = 10000   a cheaper path must stay cheaper
+                                        this long (plus up to half again, per
+                                        gateway) before traffic moves to it
                  behind_nat = false     true on a gateway behind a NAT: its
                                         beacons (from the WAN address's port
                                         4500) tell the controller its NAT's

@@ -114,11 +114,12 @@ PolicyRule rule_of(const json& j, const std::string& where) {
 
 MeshPolicy policy_from_json(const json& doc) {
   if (!doc.is_object()) bad("", "the policy document must be a JSON object");
-  only(doc, "", {"edge_transit", "rules"});
+  only(doc, "", {"edge_transit", "predict", "rules"});
   MeshPolicy p;
-  if (doc.contains("edge_transit")) {
-    if (!doc["edge_transit"].is_boolean()) bad("edge_transit", "must be true or false");
-    p.edge_transit = doc["edge_transit"].get<bool>();
+  for (auto [field, value] : {std::pair{"edge_transit", &p.edge_transit}, std::pair{"predict", &p.predict}}) {
+    if (!doc.contains(field)) continue;
+    if (!doc[field].is_boolean()) bad(field, "must be true or false");
+    *value = doc[field].get<bool>();
   }
   if (doc.contains("rules")) {
     const json& rules = doc["rules"];
@@ -169,7 +170,7 @@ json policy_to_json(const MeshPolicy& policy) {
     if (!r.pinned_path.empty()) j["pinned_path"] = r.pinned_path;
     rules.push_back(std::move(j));
   }
-  return {{"edge_transit", policy.edge_transit}, {"rules", std::move(rules)}};
+  return {{"edge_transit", policy.edge_transit}, {"predict", policy.predict}, {"rules", std::move(rules)}};
 }
 
 }  // namespace meshgw::api

@@ -4,6 +4,8 @@
 // routing/policy plus mesh-wide transit permissions.
 //
 // {"edge_transit": false,        may edge gateways relay for others?
+//  "predict": true,              do the gateways price forecast link loads
+//                                (false: the loads measured now), mesh-wide
 //  "rules": [{"name": "voice", "priority": 10, "src": "192.0.2.0/24",
 //             "dst": "198.51.100.0/24", "protocol": "udp" | 17,
 //             "src_ports": "1024-65535" | 53, "dst_ports": ..., "dscp": [46],
@@ -38,6 +40,7 @@ class PolicyJsonError : public std::runtime_error {
 
 struct MeshPolicy {
   bool edge_transit = false;
+  bool predict = true;
   std::vector<routing::PolicyRule> rules;
   bool operator==(const MeshPolicy&) const = default;
 };

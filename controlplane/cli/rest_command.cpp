@@ -234,6 +234,7 @@ int events(std::vector<std::string> args) {
 
 void print_policy(const json& p) {
   std::cout << "edge gateways may relay: " << (p["edge_transit"].get<bool>() ? "yes" : "no") << "\n";
+  std::cout << "paths priced on forecast loads: " << (p.value("predict", true) ? "yes" : "no (loads now)") << "\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : p["rules"]) {
     std::string match;

@@ -8,9 +8,10 @@
 
 namespace meshgw::routing::predict {
 
-LinkLoadPredictor::LinkLoadPredictor(ForecasterConfig config, int horizon)
-    : config_(config), horizon_(horizon) {
+LinkLoadPredictor::LinkLoadPredictor(ForecasterConfig config, int horizon, TrendConfig trend)
+    : config_(config), horizon_(horizon), trend_(trend) {
   if (horizon < 1) throw std::invalid_argument("LinkLoadPredictor: horizon must be >= 1");
+  LocalTrend check(trend_);  // refuse a bad trend config now, not at the first sample
   config_.selection_horizon = horizon;
 }
 
@@ -25,18 +26,33 @@ std::unique_ptr<Forecaster> LinkLoadPredictor::fitted(const ForecasterConfig& co
 }
 
 void LinkLoadPredictor::install(const std::string& src, const std::string& dst, std::unique_ptr<Forecaster> forecaster) {
-  if (forecaster) forecasters_[{src, dst}] = std::move(forecaster);
+  if (!forecaster) return;
+  auto it = forecasters_.find({src, dst});
+  if (it == forecasters_.end()) it = forecasters_.emplace(std::pair{src, dst}, Series{nullptr, LocalTrend(trend_)}).first;
+  it->second.model = std::move(forecaster);
 }
 
 void LinkLoadPredictor::update(const std::string& src, const std::string& dst, double load_mbps) {
-  auto& f = forecasters_[{src, dst}];
-  if (!f) f = std::make_unique<AutoForecaster>(config_);  // too short to choose: persistence until refitted
-  f->update(load_mbps);
+  auto it = forecasters_.find({src, dst});
+  if (it == forecasters_.end()) it = forecasters_.emplace(std::pair{src, dst}, Series{nullptr, LocalTrend(trend_)}).first;
+  Series& s = it->second;
+  if (!s.model) s.model = std::make_unique<AutoForecaster>(config_);  // too short to choose: persistence until refitted
+  s.model->update(load_mbps);
+  s.trend.update(load_mbps);
 }
 
 const Forecaster* LinkLoadPredictor::forecaster(const std::string& src, const std::string& dst) const {
   const auto it = forecasters_.find({src, dst});
-  return it == forecasters_.end() ? nullptr : it->second.get();
+  return it == forecasters_.end() ? nullptr : it->second.model.get();
+}
+
+std::optional<LinkLoadPredictor::Prediction> LinkLoadPredictor::predicted(const std::string& src,
+                                                                          const std::string& dst) const {
+  const auto it = forecasters_.find({src, dst});
+  if (it == forecasters_.end() || !it->second.model || !it->second.model->has_data()) return std::nullopt;
+  Prediction p{std::max(0.0, it->second.model->forecast(horizon_)), false};
+  if (const auto rise = it->second.trend.forecast(horizon_); rise && *rise > p.mbps) p = {*rise, true};
+  return p;
 }
 
 std::size_t LinkLoadPredictor::apply(Topology& topology) const {
@@ -44,10 +60,9 @@ std::size_t LinkLoadPredictor::apply(Topology& topology) const {
   for (LinkIndex l = 0; l < topology.link_count(); ++l) {
     Link& link = topology.link(l);
     if (link.capacity_mbps <= 0) continue;
-    const Forecaster* f = forecaster(topology.nodes()[link.src].id, topology.nodes()[link.dst].id);
-    if (f == nullptr || !f->has_data()) continue;
-    const double predicted_mbps = std::max(0.0, f->forecast(horizon_));
-    link.predicted_utilisation = std::max(link.utilisation, predicted_mbps / link.capacity_mbps);
+    const auto p = predicted(topology.nodes()[link.src].id, topology.nodes()[link.dst].id);
+    if (!p) continue;
+    link.predicted_utilisation = std::max(link.utilisation, p->mbps / link.capacity_mbps);
     ++set;
   }
   return set;

@@ -285,6 +285,7 @@ def test_policies_validated_on_write(mesh):
     assert status == 200, body
     assert [r["name"] for r in body["rules"]] == ["voice", "block-telnet"]
     assert body["rules"][0]["dst_ports"] == "5060-5061" and body["rules"][1]["protocol"] == 6
+    assert body["predict"] is True  # forecasts priced unless the policy says otherwise
     version = body["version"]
     bad = [
         ({"rules": [{"name": "x", "dst": "10.0.0.1/8"}]}, "rules[0].dst", "prefix"),
@@ -293,6 +294,7 @@ def test_policies_validated_on_write(mesh):
         ({"rules": [{"name": "x"}, {"name": "x"}]}, "rules[1].name", "twice"),
         ({"rules": [{"name": "x", "dst_ports": "80"}]}, "rules", "x"),  # ports without tcp/udp
         ({"edge_transit": "yes"}, "edge_transit", "true or false"),
+        ({"predict": 0}, "predict", "true or false"),
         ({"rules": [{"priority": 1}]}, "rules[0].name", "required"),
     ]
     for doc, field, message in bad:

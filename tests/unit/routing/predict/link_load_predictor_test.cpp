@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "routing/graph_cache.hpp"
@@ -113,6 +115,86 @@ TEST(LinkLoadPredictor, ACachedGraphSeesThePrediction) {
   const auto after = pf.shortest(cache.graph(t), *t.find("a"), *t.find("z"), Algorithm::dijkstra);
   ASSERT_TRUE(after);
   EXPECT_EQ(after->hops(), 2u) << "the cached graph was refreshed with the predicted utilisation";
+}
+
+}  // namespace
+}  // namespace meshgw::routing::predict
+
+namespace meshgw::routing::predict {
+namespace {
+
+// A flat, noisy history (what a link carries before a surge): the fitted
+// forecasters learn its mean and no trend.
+std::vector<double> flat_history(std::size_t n, double level) {
+  std::vector<double> h;
+  std::uint32_t x = 12345;
+  for (std::size_t i = 0; i < n; ++i) {
+    x = x * 1103515245u + 12345u;
+    h.push_back(level + 0.3 * (static_cast<double>(x >> 16 & 0x7fff) / 0x7fff - 0.5));
+  }
+  return h;
+}
+
+TEST(LocalTrend, ASignificantRiseIsExtrapolatedNoFurtherThanItsWindow) {
+  LocalTrend t({.window = 10, .min_t = 4});
+  for (int i = 0; i < 9; ++i) t.update(1.0 + 0.5 * i);
+  EXPECT_FALSE(t.forecast(5)) << "not a full window yet";
+  t.update(5.5);  // 1.0 .. 5.5, a perfect line
+  ASSERT_TRUE(t.forecast(4));
+  EXPECT_NEAR(*t.forecast(4), 7.5, 1e-9);
+  EXPECT_NEAR(*t.forecast(100), 5.5 + 0.5 * 10, 1e-9) << "capped at the window";
+  EXPECT_NEAR(t.slope(), 0.5, 1e-12);
+  t.update(std::nan(""));  // ignored
+  EXPECT_NEAR(*t.forecast(1), 6.0, 1e-9);
+}
+
+TEST(LocalTrend, NoiseFlatOrFallingIsNoRise) {
+  LocalTrend t({.window = 20, .min_t = 4});
+  for (double y : flat_history(200, 5.0)) {
+    t.update(y);
+    EXPECT_FALSE(t.forecast(10)) << "noise around a level read as a rise";
+  }
+  LocalTrend down({.window = 5, .min_t = 0});
+  for (int i = 0; i < 5; ++i) down.update(10.0 - i);
+  EXPECT_FALSE(down.forecast(3));
+  LocalTrend off({.window = 0});
+  off.update(1);
+  off.update(2);
+  EXPECT_FALSE(off.forecast(1));
+  EXPECT_THROW(LocalTrend({.window = 2}), std::invalid_argument);
+  EXPECT_THROW(LocalTrend({.window = 5, .min_t = -1}), std::invalid_argument);
+  EXPECT_THROW(LinkLoadPredictor({}, 5, {.window = 1}), std::invalid_argument);
+}
+
+// The case proactive rerouting is for: the forecaster was fitted on a flat
+// history, and a surge builds after it. The fitted model forecasts the old
+// mean; the local trend sees the rise, and traffic moves while the link
+// still has room.
+TEST(LinkLoadPredictor, ASurgeAfterAFlatHistoryIsSeenBeforeTheLinkSaturates) {
+  for (const bool with_trend : {false, true}) {
+    LinkLoadPredictor predictor({.season = 0, .selection_horizon = 12}, 12,
+                                {.window = with_trend ? std::size_t{20} : 0, .min_t = 4});
+    predictor.fit("a", "z", flat_history(240, 2.0));
+    predictor.update("a", "b", 5.0);
+    double now = 2.0;
+    for (int i = 0; i < 40; ++i) predictor.update("a", "z", now = 2.0 + 0.15 * i);  // to 7.85 Mbit/s
+    Topology t = two_paths();
+    t.link(0).utilisation = now / 10.0;  // 79%: the direct link still wins on what it carries now
+    EXPECT_EQ(best_path(t), (std::vector<std::string>{"a", "z"}));
+    predictor.apply(t);
+    const auto p = predictor.predicted("a", "z");
+    ASSERT_TRUE(p);
+    if (with_trend) {
+      EXPECT_TRUE(p->rising);
+      EXPECT_NEAR(p->mbps, 7.85 + 0.15 * 12, 0.05);
+      EXPECT_EQ(best_path(t), (std::vector<std::string>{"a", "b", "z"})) << "planned ahead, it moves";
+    } else {
+      EXPECT_FALSE(p->rising);
+      EXPECT_LT(p->mbps, now) << "the flat fit forecasts below the load now";
+      EXPECT_NEAR(*t.link(0).predicted_utilisation, 0.785, 1e-9) << "max(now, forecast): the load now";
+      EXPECT_EQ(best_path(t), (std::vector<std::string>{"a", "z"})) << "without the trend, no lead";
+    }
+  }
 }
 
 }  // namespace
