@@ -2,6 +2,7 @@
 #include "candidate_paths.hpp"
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 namespace meshgw::routing {
@@ -64,6 +65,7 @@ std::vector<NamedPath> candidate_paths(const Topology& topo, const CandidateQuer
     primary_edges = edges_of(topo, g, q.primary->nodes);
     if (primary_edges) add(q.primary->nodes, path_cost(g, *primary_edges));
   }
+  const bool moving_own = q.own_mbps > 0 && q.primary != nullptr && primary_edges.has_value();
   if (!primary_edges && !shortest.empty()) primary_edges = shortest.front().edges;
   if (primary_edges) {
     Exclusions ex;
@@ -73,6 +75,26 @@ std::vector<NamedPath> candidate_paths(const Topology& topo, const CandidateQuer
       const NamedPath n = named_path(topo, *p);
       add(n.nodes, n.cost);
     }
+  }
+  if (moving_own) {
+    std::set<LinkIndex> on_primary;
+    for (const std::uint32_t e : *primary_edges) on_primary.insert(g.edge(e).link);
+    const CostModel model = model_for_class(q.traffic_class);
+    for (NamedPath& p : out) {
+      if (p.nodes == q.primary->nodes) continue;
+      const auto edges = edges_of(topo, g, p.nodes);
+      if (!edges) continue;
+      for (const std::uint32_t e : *edges) {
+        const LinkIndex li = g.edge(e).link;
+        const Link& l = topo.links()[li];
+        if (on_primary.contains(li) || l.capacity_mbps <= 0) continue;
+        Link with_own = l;
+        with_own.utilisation += q.own_mbps / l.capacity_mbps;
+        if (with_own.predicted_utilisation) *with_own.predicted_utilisation += q.own_mbps / l.capacity_mbps;
+        p.cost += link_cost(with_own, model) - link_cost(l, model);
+      }
+    }
+    std::stable_sort(out.begin(), out.end(), [](const NamedPath& a, const NamedPath& b) { return a.cost < b.cost; });
   }
   return out;
 }

@@ -39,6 +39,14 @@ struct CandidateQuery {
   std::size_t k = 4;                   // Yen's k
   bool edge_transit = false;
   const NamedPath* primary = nullptr;  // the current primary, if any
+  // The traffic the asking gateway sends to `to` now (Mbit/s), on the
+  // primary. The link loads it is priced on include it there already; every
+  // other candidate is priced with it added to the links it does not share
+  // with the primary: the load it would see after the move. Without this a
+  // flow big against a link moves onto it, fills it, and moves back (and
+  // every flow that leaves a hot link for the same cold one looks cheaper
+  // than it will be). 0: priced on the loads as they are.
+  double own_mbps = 0;
 };
 
 // Sorted by cost, best first, distinct as node sequences; empty when the

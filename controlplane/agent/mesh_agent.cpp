@@ -287,6 +287,7 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
     planner_ = std::make_unique<PathPlanner>(pc);
   }
   planner_->set_edge_transit(view_->policy().value("edge_transit", false));
+  planner_->set_own_rates(own_mbps_);
   try {
     topology_ = api::topology_from_state(view_->gateways(), view_->links());
   } catch (const std::exception& e) {

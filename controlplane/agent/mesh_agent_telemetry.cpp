@@ -24,6 +24,7 @@ void MeshAgent::report(std::uint64_t now_ns, const dataplane::DataplaneStats& st
   for (const auto& t : st.tunnels) bytes_by_id[t.id] = t.tx_bytes;
   json rates = json::array();
   std::map<std::uint32_t, std::uint64_t> now_bytes;
+  own_mbps_.clear();
   for (const auto& t : tunnels_->tunnels()) {
     if (!t.own) continue;
     const auto b = bytes_by_id.find(t.id);
@@ -31,7 +32,9 @@ void MeshAgent::report(std::uint64_t now_ns, const dataplane::DataplaneStats& st
     now_bytes[t.out_spi] = b->second;
     const auto before = last_report_bytes_.find(t.out_spi);
     if (seconds <= 0 || before == last_report_bytes_.end() || b->second < before->second) continue;
-    rates.push_back({{"spi", t.out_spi}, {"tx_bps", 8.0 * static_cast<double>(b->second - before->second) / seconds}});
+    const double bps = 8.0 * static_cast<double>(b->second - before->second) / seconds;
+    rates.push_back({{"spi", t.out_spi}, {"tx_bps", bps}});
+    own_mbps_[t.egress] += bps / 1e6;
   }
   last_report_bytes_ = std::move(now_bytes);
   json body = {{"tunnels", rates}};

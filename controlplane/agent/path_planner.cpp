@@ -30,6 +30,7 @@ std::vector<NamedPath> PathPlanner::candidates(const Topology& topo, const std::
                    .k = config_.candidates, .edge_transit = config_.edge_transit};
   if (const auto it = routes_.find({egress, traffic_class}); it != routes_.end() && it->second.has_route)
     q.primary = &it->second.primary;
+  if (const auto it = own_mbps_.find(egress); it != own_mbps_.end()) q.own_mbps = it->second;
   return candidate_paths(topo, q);
 }
 

@@ -48,6 +48,10 @@ class PathPlanner {
   // mesh are forgotten.
   std::vector<PlannedRoute> plan(const routing::Topology& topo, std::uint64_t now_ns);
   void set_edge_transit(bool allowed) noexcept { config_.edge_transit = allowed; }
+  // What this gateway sends to each egress now (Mbit/s, all classes): the
+  // candidates other than the primary are priced with it on their links
+  // (routing::CandidateQuery::own_mbps).
+  void set_own_rates(std::map<std::string, double> mbps_by_egress) { own_mbps_ = std::move(mbps_by_egress); }
 
   // The last selection per (egress, class).
   const std::map<std::pair<std::string, std::string>, routing::Selection>& routes() const noexcept { return routes_; }
@@ -65,6 +69,7 @@ class PathPlanner {
   routing::PathSelector selector_;
   std::map<std::pair<std::string, std::string>, routing::Selection> routes_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> pending_since_;
+  std::map<std::string, double> own_mbps_;
 };
 
 }  // namespace meshgw::agent

@@ -2,6 +2,7 @@
 #include "mesh_state.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace meshgw::controller {
 
@@ -126,6 +127,20 @@ void MeshState::recompute_link_load() {
       for (std::size_t i = 0; i + 1 < hops.size(); ++i) link_load_[{hops[i], hops[i + 1]}] += bps;
     }
   }
+  // A load that moved makes a delta of its link, as a moved RTT does: the
+  // gateways price (and forecast) link loads, and a link whose RTT holds
+  // still while its load climbs must not look idle to them. Significant:
+  // 2 % of the link's capacity, or with no capacity known 5 % and 10 kbit/s.
+  for (const auto& [key, view] : links_) {
+    const double now = link_load_bps(key.first, key.second);
+    const auto p = published_load_.find(key);
+    const double before = p == published_load_.end() ? 0.0 : p->second;
+    const GatewayLive* a = gateway(key.first);
+    const GatewayLive* b = gateway(key.second);
+    const double cap = a && b ? static_cast<double>(std::min(a->declared_bps, b->declared_bps)) : 0.0;
+    const double d = std::abs(now - before);
+    if (cap > 0 ? d >= 0.02 * cap : d >= 10'000 && d >= 0.05 * before) dirty_links_.push_back(key);
+  }
 }
 
 double MeshState::link_load_bps(const std::string& from, const std::string& to) const {
@@ -215,6 +230,7 @@ std::vector<std::string> MeshState::expire(std::uint64_t now_ms, std::uint64_t d
   for (auto it = links_.begin(); it != links_.end();) {
     if (now_ms - std::min(now_ms, it->second.updated_ms) > link_ttl) {
       removed_links_.push_back(it->first);
+      published_load_.erase(it->first);
       it = links_.erase(it);
     } else {
       ++it;
@@ -239,8 +255,10 @@ bool MeshState::flush_measurements() {
   dirty_loads_.erase(std::unique(dirty_loads_.begin(), dirty_loads_.end()), dirty_loads_.end());
   json links = json::array(), loads = json::array();
   for (const auto& key : dirty_links_)
-    if (const auto it = links_.find(key); it != links_.end())
+    if (const auto it = links_.find(key); it != links_.end()) {
       links.push_back(link_json(key.first, key.second, it->second));
+      published_load_[key] = link_load_bps(key.first, key.second);
+    }
   for (const auto& id : dirty_loads_)
     if (const auto it = gateways_.find(id); it != gateways_.end())
       loads.push_back({{"id", id}, {"load_permille", it->second.load_permille}});

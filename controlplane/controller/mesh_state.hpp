@@ -149,6 +149,7 @@ class MeshState {
   std::map<std::uint32_t, SpiRecord> spis_;
   std::map<std::string, std::map<std::uint32_t, double>> tunnel_rates_;  // gateway -> spi -> bits/s
   std::map<std::pair<std::string, std::string>, double> link_load_;     // derived from the rates
+  std::map<std::pair<std::string, std::string>, double> published_load_;  // as the last delta of the link had it
   std::map<PathChoiceKey, std::vector<std::string>> path_choices_;
 };
 

@@ -48,9 +48,30 @@ std::optional<LocalTrend::Fit> LocalTrend::fit() const noexcept {
   return f;
 }
 
+// The least-squares slope of count samples from the oldest + first.
+double LocalTrend::slope_of(std::size_t first, std::size_t count) const noexcept {
+  const std::size_t n = ring_.size();
+  const double xbar = (static_cast<double>(count) - 1) / 2;
+  double ybar = 0;
+  for (std::size_t i = 0; i < count; ++i) ybar += ring_[(next_ + first + i) % n];
+  ybar /= static_cast<double>(count);
+  double sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const double dx = static_cast<double>(i) - xbar;
+    sxx += dx * dx;
+    sxy += dx * (ring_[(next_ + first + i) % n] - ybar);
+  }
+  return sxx > 0 ? sxy / sxx : 0.0;
+}
+
 std::optional<double> LocalTrend::forecast(int h) const noexcept {
   const auto f = fit();
   if (!f || h < 1 || !(f->slope > 0) || f->t < config_.min_t) return std::nullopt;
+  // A rise, not a step: both halves of the window rise. A step (flows
+  // moved onto the link at once) fits a significant line too, but the load
+  // after it is flat, and extrapolating it would push them off again.
+  const std::size_t half = ring_.size() / 2;
+  if (half >= 2 && !(slope_of(0, half) > 0 && slope_of(ring_.size() - half, half) > 0)) return std::nullopt;
   const double ahead = std::min<double>(h, static_cast<double>(ring_.size()));
   return f->last + f->slope * ahead;
 }

@@ -13,7 +13,14 @@ what happens in numbered steps with their figures:
      the controller allocated them, relayed without keys at the transits
   5. a link fails: cut on the path of a steady stream; the gap until the
      backup carries it, and the new path
-  6. summary table
+  6. a surge: the demand profile (demand_profile.py: Abilene's matrices
+     when ../shared/data is there, else generated) with one pair surging
+     on the busiest link, replayed twice: the gateways pricing the loads
+     measured now, then the forecast loads (surge.py); loss and queueing
+     delay on that link, and when the flows moved off it
+  7. meshctl explain for a flow that moved
+  8. a picture: meshctl topology --format dot, drawn by Graphviz
+  9. summary table
 
 and takes everything down (processes, namespaces), also when interrupted.
 
@@ -34,6 +41,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mesh_lab  # noqa: E402
+import surge  # noqa: E402
 
 PY = mesh_lab.PY
 HERE = mesh_lab.HERE
@@ -114,6 +122,34 @@ def udp_stream(lab, a, b, rate, seconds, port, during=None):
     time.sleep(0.5)
     recv.send_signal(2)
     return json.loads(recv.communicate(timeout=20)[0])
+
+
+def explain_of(lab, src, dst):
+    """meshctl explain on src's gateway for its traffic to dst (JSON), or None."""
+    out = lab.run(src, lab.meshctl_bin, "explain", "--stats", f"http://127.0.0.1:{lab.stats_ports[src]}",
+                  "--to", lab.ids[dst], "-o", "json", check=False)
+    try:
+        return json.loads(out)
+    except ValueError:
+        return None
+
+
+def topology_dot(lab, flow):
+    """(meshctl topology --format dot, the flow drawn): the flow only if meshctl takes it."""
+    if len(flow) >= 2 and all(n in lab.ids for n in flow):
+        dot = lab.meshctl("topology", "--format", "dot", "--path", ",".join(lab.ids[n] for n in flow),
+                          as_json=False, check=False)
+        if "graph meshgw" in dot:
+            return dot, flow
+    return lab.meshctl("topology", "--format", "dot", as_json=False), []
+
+
+def format_moves(run):
+    moves = run["pairs_moved_off"]
+    if not moves:
+        return "none"
+    return ", ".join(f"{p} at {t} s" for p, t in sorted(moves.items(), key=lambda kv: kv[1])[:4]) + \
+        (f" (+{len(moves) - 4})" if len(moves) > 4 else "")
 
 
 def main():
@@ -273,28 +309,86 @@ def main():
               f"longest gap {failover['max_gap_ms']:.0f} ms, {failover['lost']} of "
               f"{failover['lost'] + failover['received']} datagrams lost (goal: gap under 300 ms)")
 
-        # The picture: gateways at their coordinates, links coloured by use.
+        step(6, "a surge: forecast, and moved before the link saturates")
+        warmup, ramp, hold = (8, 20, 8) if args.short else (10, 25, 12)
+        seconds = warmup + ramp + hold + 3
+        experiment = surge.plan(lab, seconds, warmup, ramp, hold)
+        sg = experiment["surge"]
+        link = experiment["link"]
+        print(f"demand: {experiment['profile']['source']}, a day compressed into "
+              f"{experiment['profile']['day_seconds']:.0f} s, {seconds} s of it replayed twice; "
+              f"{sg['from']} -> {sg['to']} surges to {sg['peak_kbps'] / 1000:.1f} Mbit/s over {ramp} s on "
+              f"{link[0]} -> {link[1]}, the link the demand loads most ({experiment['capacity_kbps'] / 1000:.0f} Mbit/s, "
+              f"{len(experiment['pairs_crossing'])} pairs cross it; offered load above its capacity from second "
+              f"{experiment['saturates_at_s']})")
+        moved = {}
+
+        def during_hold(second, predict):
+            # While the surge holds, in the run with prediction: one moved
+            # flow's explain, and the picture with the links as loaded now.
+            if not predict or moved or second < warmup + ramp:
+                return
+            pairs = [tuple(p) for p in experiment["pairs_crossing"]]
+            for x, y in pairs:
+                path = lab.active_path(x, y) or []
+                if tuple(link) not in zip(path, path[1:]):
+                    moved.update(pair=[x, y], path=path,
+                                 explain=explain_of(lab, x, y), dot=topology_dot(lab, path))
+                    return
+            moved.update(pair=None, dot=topology_dot(lab, []))
+        runs = {}
+        for predict in (False, True):
+            label = "forecast" if predict else "load now"
+            r = surge.run(lab, experiment, predict, 6200 + predict, on_host, during=during_hold)
+            runs[label] = r
+            print(f"  {label + ':':<10} {r['link_dropped']:>5} datagrams dropped on {link[0]} -> {link[1]} "
+                  f"({r['link_loss_fraction'] * 100:.2f} %), its queueing delay p99 {r['link_queue_delay_ms_p99']:.1f} ms; "
+                  f"of the {r['pairs_on_link_at_start']} pairs on it when the surge began, moved off {format_moves(r)}; the surge lost {r['surge_lost']} of "
+                  f"{r['surge_lost'] + r['surge_received']}, all pairs {r['all_lost_fraction'] * 100:.2f} % "
+                  f"({r['paths_as_planned']} of {r['paths']} paths as planned at the start)")
+        surge.set_predict(lab, True)
+        figures["surge"] = {k: v for k, v in experiment.items() if k not in ("profile", "paths")}
+        figures["surge"]["source"] = experiment["profile"]["source"]
+        figures["surge"]["runs"] = runs
+        f_on, f_off = runs["forecast"], runs["load now"]
+        print(f"with the forecast: {f_on['link_loss_fraction'] * 100:.2f} % lost on the surging link against "
+              f"{f_off['link_loss_fraction'] * 100:.2f} % with the load now only; queueing p99 "
+              f"{f_on['link_queue_delay_ms_p99']:.1f} ms against {f_off['link_queue_delay_ms_p99']:.1f} ms")
+
+        step(7, "meshctl explain: why a moved flow takes its path")
+        figures["explain"] = None
+        if moved.get("pair"):
+            x, y = moved["pair"]
+            e = moved["explain"] or {}
+            primary = [lab.node_of.get(h, h) for h in e.get("primary", {}).get("nodes", [])]
+            figures["explain"] = {"pair": [x, y], "explain_path": primary, "data_plane_path": moved["path"]}
+            print(f"meshctl explain --to {lab.ids[y]} on {x}, during the surge: {' > '.join(primary) or '?'} "
+                  f"(its active tunnel: {' > '.join(moved['path'])})")
+            for l in e.get("primary", {}).get("links", []):
+                print(f"  {lab.node_of.get(l.get('from'), l.get('from'))} -> {lab.node_of.get(l.get('to'), l.get('to'))}: "
+                      f"cost {l.get('link_cost', 0):.1f}, utilisation {l.get('utilisation_now') or 0:.2f}, "
+                      f"forecast {l.get('utilisation_forecast') or 0:.2f} ({l.get('forecast_method', '-')})")
+            for alt in e.get("alternatives", [])[:3]:
+                print(f"  not {' > '.join(lab.node_of.get(h, h) for h in alt.get('nodes', []))}: cost "
+                      f"{alt.get('cost', 0):.1f}, {alt.get('verdict', '')}")
+        else:
+            print("no flow had moved off the surging link during the surge")
+
+        step(8, "a picture of the mesh, links coloured by use during the surge")
         out_dir = os.path.join(mesh_lab.ROOT, "out", "lab")
         os.makedirs(out_dir, exist_ok=True)
-        # The moved flow's path drawn over it (meshctl refuses a hop that is
-        # not a measured link: then the picture goes without it).
-        flow = lab.active_path(a, b) or path_after or []
-        highlight = ["--path", ",".join(lab.ids[n] for n in flow)] if len(flow) >= 2 and all(n in lab.ids for n in flow) else []
-        dot = lab.meshctl("topology", "--format", "dot", *highlight, as_json=False, check=False) if highlight else ""
-        if "graph meshgw" not in dot:
-            highlight = []
-            dot = lab.meshctl("topology", "--format", "dot", as_json=False)
-        figures["svg_flow"] = flow if highlight else None
+        dot, flow = moved.get("dot") or (topology_dot(lab, []), [])
+        figures["svg_flow"] = flow or None
         svg = subprocess.run(["neato", "-n2", "-Tsvg"], input=dot, capture_output=True, text=True)
         figures["svg"] = None
         if svg.returncode == 0 and "<svg" in svg.stdout:
             figures["svg"] = os.path.join(out_dir, "mesh.svg")
             with open(figures["svg"], "w") as f:
                 f.write(svg.stdout)
-            drawn = f", the flow {' > '.join(flow)} in blue" if highlight else ""
-            print(f"picture of the mesh (meshctl topology --format dot | neato -n2 -Tsvg){drawn}: {figures['svg']}")
+            drawn = f", the moved flow {' > '.join(flow)} in blue" if flow else ""
+            print(f"meshctl topology --format dot | neato -n2 -Tsvg{drawn}: {figures['svg']}")
 
-        step(6, "summary")
+        step(9, "summary")
         table = [("gateways joined", f"{figures['joined']} / {figures['gateways']}"),
                  ("tunnels up after", f"{figures['tunnels_up_s']} s"),
                  ("pairs reaching each other", f"{figures['pairs_reached']} / {figures['pairs']}"),
@@ -302,7 +396,11 @@ def main():
                  ("datagrams lost at 100 kbit/s per pair", f"{figures['demand_lost_fraction'] * 100:.2f} %"),
                  ("longest path, hops with its ESP seen", f"{figures['multihop']['hops']}, "
                                                          f"{figures['multihop']['hops_with_esp']}"),
-                 ("failover gap", f"{figures['failover']['gap_ms']:.0f} ms")]
+                 ("failover gap", f"{figures['failover']['gap_ms']:.0f} ms"),
+                 ("surging link lost, forecast / load now", f"{f_on['link_loss_fraction'] * 100:.2f} % / "
+                                                            f"{f_off['link_loss_fraction'] * 100:.2f} %"),
+                 ("its queueing p99, forecast / load now", f"{f_on['link_queue_delay_ms_p99']:.1f} / "
+                                                           f"{f_off['link_queue_delay_ms_p99']:.1f} ms")]
         for k, v in table:
             print(f"  {k:<40} {v}")
         ok = True

@@ -80,13 +80,14 @@ def load_topology(path):
 
 
 class Lab:
-    def __init__(self, topo, build, workdir=None, tag=None, say=print, probe_interval_ms=20):
+    def __init__(self, topo, build, workdir=None, tag=None, say=print, probe_interval_ms=20, path_hold_ms=5000):
         self.topo = topo
         self.build = build
         self.tag = tag or f"L{os.getpid() % 100000}"
         self.dir = workdir or tempfile.mkdtemp(prefix="meshgw-lab-")
         self.say = say
         self.probe_interval_ms = probe_interval_ms
+        self.path_hold_ms = path_hold_ms
         self.namespaces = []
         self.procs = {}  # name -> Popen
         self.ids = {}  # node id -> mesh gateway ID
@@ -279,7 +280,13 @@ beacon_interval_ms = 1000
 declared_bps = {rate_bps}
 latitude = {node['lat']}
 longitude = {node['lon']}
-forecast_interval_ms = 250
+# Plan as far ahead as the routing takes to act: a move waits path_hold_ms
+# (up to 1.5 times that with the jitter) after the mesh state, a beacon
+# late, has shown the load; the forecast looks 10 s ahead.
+forecast_interval_ms = 500
+forecast_horizon = 20
+forecast_trend_window = 20
+path_hold_ms = {self.path_hold_ms}
 probe_interval_ms = {self.probe_interval_ms}
 probe_timeout_ms = 100
 probe_down_after = 3
@@ -344,6 +351,12 @@ mac = "{self.mac(n, 1)}"
             if t.get("active") and t.get("egress") == self.ids[dst]:
                 return [self.node_of.get(h, h) for h in t["path"]]
         return None
+
+    def active_paths(self, src):
+        """{dst: path (node names)} of src's active tunnels, from one question to src."""
+        peers = self.admin(src, "/v1/peers") or {}
+        return {self.node_of[t["egress"]]: [self.node_of.get(h, h) for h in t["path"]]
+                for t in peers.get("tunnels", []) if t.get("active") and t.get("egress") in self.node_of}
 
     def all_tunnels_up(self):
         for a in self.nodes:

@@ -173,3 +173,41 @@ TEST(PathPlanner, TheFirstBackupSharesNoLinkWithThePrimaryWhenOneExists) {
   EXPECT_EQ(s.primary.nodes[1], "b");
   EXPECT_EQ(s.backups[0].nodes, (std::vector<std::string>{"a", "c", "z"}));
 }
+
+namespace {
+
+// a -> t -> z and a -> u -> z, 10 Mbit/s each; t's links run hot (8 Mbit/s,
+// all of it ours when `ours` says so), u's are idle but 4 ms longer.
+Topology loaded(double t_load_mbps) {
+  Topology topo = mesh();
+  for (LinkIndex l = 0; l < topo.link_count(); ++l) {
+    Link& link = topo.link(l);
+    link.capacity_mbps = 10;
+    const std::string s = topo.nodes()[link.src].id, d = topo.nodes()[link.dst].id;
+    if (s == "u" || d == "u") link.latency_ms = 14;
+    if ((s == "a" && d == "t") || (s == "t" && d == "z")) link.utilisation = t_load_mbps / 10;
+  }
+  return topo;
+}
+
+TEST(PathPlanner, AFlowIsPricedOnTheLinksItWouldMoveTo) {
+  for (const double own : {0.5, 8.0}) {
+    PathPlanner p(config());
+    p.plan(loaded(0), 0);
+    ASSERT_EQ(route(p, "z").primary.nodes, (std::vector<std::string>{"a", "t", "z"}));
+    // The t path fills to 8 Mbit/s. With 0.5 Mbit/s of ours on it, u is
+    // cheaper after the move too; with all 8 ours, u would be as full after
+    // it: no move (else the flow fills u and comes back, and so on).
+    p.set_own_rates({{"z", own}});
+    p.plan(loaded(8), 1 * kSecond);
+    p.plan(loaded(8), 12 * kSecond);
+    const auto& r = route(p, "z");
+    if (own < 1) {
+      EXPECT_EQ(r.primary.nodes, (std::vector<std::string>{"a", "u", "z"})) << "a small flow leaves the hot link";
+    } else {
+      EXPECT_EQ(r.primary.nodes, (std::vector<std::string>{"a", "t", "z"})) << "a flow as big as the load stays";
+    }
+  }
+}
+
+}  // namespace

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 using namespace meshgw::controller;
 using namespace meshgw::api;
 
@@ -159,6 +161,32 @@ TEST_F(Fixture, DeltasResumeOrAskForASnapshot) {
   EXPECT_EQ(snap["gateways"].size(), 12u);
   state.remove_gateway("gw-x0");
   EXPECT_EQ(state.deltas_since("epoch-a", state.version() - 1)->at(0)["op"], "gateway_removed");
+}
+
+// The gateways price link loads: a load that climbs while the link's RTT
+// holds still must reach them as a measurements delta; a wobble must not.
+TEST_F(Fixture, ALinkLoadThatMovesMakesADeltaOfItsLink) {
+  state.ingest(beacon("gw-1", 1, 1), kNowMs, 30'000);  // measures gw-1 -> gw-2 (no capacity declared)
+  state.add_spi({.spi = 0x1001, .ingress = "gw-1", .egress = "gw-2", .path = "gw-1>gw-2"});
+  state.flush_measurements();
+  auto load_in_last_delta = [&]() -> std::optional<double> {
+    const auto d = state.deltas_since("epoch-a", state.version() - 1);
+    if (!d || d->empty() || d->back()["op"] != "measurements") return std::nullopt;
+    for (const auto& l : d->back()["links"])
+      if (l["from"] == "gw-1" && l["to"] == "gw-2") return l["load_bps"].get<double>();
+    return std::nullopt;
+  };
+  state.set_tunnel_rates("gw-1", {{0x1001, 4e6}});
+  EXPECT_TRUE(state.flush_measurements());
+  EXPECT_EQ(load_in_last_delta(), 4e6);
+  state.set_tunnel_rates("gw-1", {{0x1001, 4.05e6}});  // 1 %: no delta
+  EXPECT_FALSE(state.flush_measurements());
+  state.set_tunnel_rates("gw-1", {{0x1001, 6e6}});  // the same RTT in every beacon, the load up by half
+  EXPECT_TRUE(state.flush_measurements());
+  EXPECT_EQ(load_in_last_delta(), 6e6);
+  state.set_tunnel_rates("gw-1", {});  // gone quiet
+  EXPECT_TRUE(state.flush_measurements());
+  EXPECT_EQ(load_in_last_delta(), 0.0);
 }
 
 }  // namespace

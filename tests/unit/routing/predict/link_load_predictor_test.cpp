@@ -199,3 +199,21 @@ TEST(LinkLoadPredictor, ASurgeAfterAFlatHistoryIsSeenBeforeTheLinkSaturates) {
 
 }  // namespace
 }  // namespace meshgw::routing::predict
+
+namespace meshgw::routing::predict {
+namespace {
+
+TEST(LocalTrend, AStepIsNoTrend) {
+  // Flows moved onto a link at once: its load jumps and stays. A line fits
+  // the window with a significant slope, but nothing is rising any more.
+  LocalTrend t({.window = 20, .min_t = 4});
+  const auto noise = flat_history(20, 0);
+  for (int i = 0; i < 20; ++i) t.update((i < 12 ? 2.0 : 6.0) + noise[i]);
+  EXPECT_GT(t.slope(), 0.1);
+  EXPECT_FALSE(t.forecast(10));
+  for (int i = 0; i < 20; ++i) t.update(2.0 + 0.2 * i + noise[i]);  // a ramp through the same window
+  EXPECT_TRUE(t.forecast(10));
+}
+
+}  // namespace
+}  // namespace meshgw::routing::predict
