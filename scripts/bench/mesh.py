@@ -4,7 +4,7 @@
 meshctld, a meshgw per node of Abilene, the WAN emulator; needs root).
 
 usage: scripts/bench/mesh.py [--build DIR] [--topology FILE] [--cuts 20]
-                             [--idle-seconds 10] [--json FILE] [--keep]
+                             [--idle-seconds 10] [--surges 2] [--json FILE] [--keep]
 
 Rows (also written to --json FILE as an array):
   failover          --cuts times: a 500 pkt/s stream between two sites whose
@@ -20,8 +20,20 @@ Rows (also written to --json FILE as an array):
   memory            resident memory per gateway (RSS, PSS): rss_mib_median,
                     rss_mib_max, pss_mib_median; meshctld's and wanem's rss
 
-The proactive-rerouting comparison and the other tunnels (Nebula,
-wireguard-go, strongSwan) are not measured here yet (issue 13).
+  surge             --surges times, the lab's surge experiment
+                    (scripts/lab/surge.py): the demand profile between all
+                    sites with one pair surging to 130 % of the busiest
+                    link, replayed with the gateways pricing the loads
+                    measured now and with forecasts (the mesh policy's
+                    "predict"; the order alternates between repetitions),
+                    one row per mode: on the surging link link_loss_percent
+                    and link_queue_delay_ms_p99 (medians over the
+                    repetitions, and each repetition's), the surge pair's
+                    loss and one-way delay p99, all pairs' loss; then
+                    ratio rows forecast / load now
+
+The other tunnels (Nebula, wireguard-go, strongSwan) are measured by
+scripts/bench/tunnels.py.
 Machines differ from run to run: compare the figures of one run only.
 """
 import argparse
@@ -37,6 +49,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lab"))
 import mesh_lab  # noqa: E402
 import demo  # noqa: E402
+import surge  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -136,12 +149,56 @@ def failover_cuts(lab, cuts):
     return results
 
 
+def surge_rows(lab, repetitions, warmup=10, ramp=20, hold=10):
+    """The surge comparison, repeated; one row per mode and the ratios."""
+    print(f"surge: {repetitions} repetitions, the loads now and forecast in alternating order", flush=True)
+    seconds = warmup + ramp + hold + 3
+    by_mode = {"load_now": [], "forecast": []}
+    for i in range(repetitions):
+        experiment = surge.plan(lab, seconds, warmup, ramp, hold, seed=1 + i)
+        sg = experiment["surge"]
+        print(f"  {i + 1}: {sg['from']} -> {sg['to']} to {sg['peak_kbps'] / 1000:.1f} Mbit/s on "
+              f"{' -> '.join(experiment['link'])} ({experiment['profile']['source']})", flush=True)
+        for predict in ((False, True) if i % 2 == 0 else (True, False)):
+            r = surge.run(lab, experiment, predict, 6300 + 2 * i + predict, demo.on_host)
+            r["link"] = experiment["link"]
+            r["surge_pair"] = [sg["from"], sg["to"]]
+            by_mode["forecast" if predict else "load_now"].append(r)
+            print(f"     {'forecast' if predict else 'load now'}: {r['link_loss_fraction'] * 100:.2f} % lost on the "
+                  f"link, queueing p99 {r['link_queue_delay_ms_p99']:.1f} ms, {len(r['pairs_moved_off'])} of "
+                  f"{r['pairs_on_link_at_start']} pairs moved off, the surge lost {r['surge_lost']}", flush=True)
+    surge.set_predict(lab, True)
+    rows = []
+    for mode, runs in by_mode.items():
+        rows.append({"metric": "surge", "mode": mode, "repetitions": len(runs),
+                     "link_loss_percent_median": round(100 * statistics.median(r["link_loss_fraction"] for r in runs), 3),
+                     "link_queue_delay_ms_p99_median": round(statistics.median(r["link_queue_delay_ms_p99"] for r in runs), 1),
+                     "surge_loss_percent_median": round(100 * statistics.median(
+                         r["surge_lost"] / max(1, r["surge_lost"] + r["surge_received"]) for r in runs), 3),
+                     "surge_delay_ms_p99_median": statistics.median(r["surge_delay_ms_p99"] or 0 for r in runs),
+                     "all_pairs_loss_percent_median": round(100 * statistics.median(r["all_lost_fraction"] for r in runs), 3),
+                     "link_loss_percent_each": [round(100 * r["link_loss_fraction"], 3) for r in runs],
+                     "link_queue_delay_ms_p99_each": [r["link_queue_delay_ms_p99"] for r in runs],
+                     "pairs_moved_before_saturation_each": [len(r["pairs_moved_before_saturation"]) for r in runs]})
+    on, off = rows[1], rows[0]
+    rows.append({"metric": "surge", "mode": "ratio_forecast_vs_load_now",
+                 "link_loss_ratio": round(on["link_loss_percent_median"] / off["link_loss_percent_median"], 3)
+                 if off["link_loss_percent_median"] else None,
+                 "link_queue_delay_p99_ratio": round(on["link_queue_delay_ms_p99_median"] /
+                                                     off["link_queue_delay_ms_p99_median"], 3)
+                 if off["link_queue_delay_ms_p99_median"] else None,
+                 "forecast_less_link_loss_in": sum(1 for a, b in zip(by_mode["forecast"], by_mode["load_now"])
+                                                   if a["link_loss_fraction"] < b["link_loss_fraction"])})
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.environ.get("MESHGW_BUILD", os.path.join(ROOT, "build")))
     ap.add_argument("--topology", default=os.path.join(ROOT, "scripts", "lab", "abilene.json"))
     ap.add_argument("--cuts", type=int, default=20)
     ap.add_argument("--idle-seconds", type=float, default=10)
+    ap.add_argument("--surges", type=int, default=2, help="repetitions of the surge comparison (0: none)")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, configs)")
     args = ap.parse_args()
@@ -149,6 +206,8 @@ def main():
         sys.exit("mesh.py: needs root (network namespaces)")
     if args.cuts < 1:
         sys.exit("mesh.py: --cuts must be at least 1")
+    if args.surges < 0:
+        sys.exit("mesh.py: --surges must be 0 or more")
     topo = mesh_lab.load_topology(args.topology)
     lab = mesh_lab.Lab(topo, args.build)
     mesh_lab.install_signal_handlers()
@@ -193,6 +252,8 @@ def main():
         r = rows[-1]
         print(f"failover over {r['cuts']} cuts: {r['recovered']} recovered, gap median {r['gap_ms_median']} ms, "
               f"p95 {r['gap_ms_p95']} ms, max {r['gap_ms_max']} ms, {r['under_300_ms']} under 300 ms", flush=True)
+        if args.surges:
+            rows += surge_rows(lab, args.surges)
         ok = True
     except mesh_lab.LabError as e:
         print(f"mesh.py: {e}", file=sys.stderr)
@@ -202,7 +263,8 @@ def main():
         lab.down()
     print(f"\n{'metric':<12} figures")
     for r in rows:
-        print(f"{r['metric']:<12} " + ", ".join(f"{k}={v}" for k, v in r.items() if k not in ("metric", "cut_list")))
+        print(f"{r['metric']:<12} " + ", ".join(f"{k}={v}" for k, v in r.items()
+                                                 if k not in ("metric", "cut_list") and not k.endswith("_each")))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -80,7 +80,7 @@ def load_topology(path):
 
 
 class Lab:
-    def __init__(self, topo, build, workdir=None, tag=None, say=print, probe_interval_ms=20, path_hold_ms=5000):
+    def __init__(self, topo, build, workdir=None, tag=None, say=print, probe_interval_ms=20, path_hold_ms=3000):
         self.topo = topo
         self.build = build
         self.tag = tag or f"L{os.getpid() % 100000}"

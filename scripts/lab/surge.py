@@ -37,9 +37,11 @@ def all_paths(lab):
     return {(a, b): p for a in lab.nodes for b, p in lab.active_paths(a).items()}
 
 
-def wait_stable(lab, stable_s=4, timeout=30):
-    """Waits until no active path has moved for stable_s seconds (a link
-    restored draws its flows back after the hold); returns the paths."""
+def wait_stable(lab, stable_s=None, timeout=30):
+    """Waits until no active path has moved for stable_s seconds (default:
+    the longest hold and 2 s; a link restored or unloaded draws its flows
+    back after the hold); returns the paths."""
+    stable_s = stable_s if stable_s is not None else 1.5 * lab.path_hold_ms / 1000 + 2
     end = time.monotonic() + timeout
     last, since = all_paths(lab), time.monotonic()
     while time.monotonic() < end:
@@ -55,8 +57,8 @@ def wait_stable(lab, stable_s=4, timeout=30):
 def plan(lab, seconds, warmup_s, ramp_s, hold_s, mean_kbps=150, seed=1):
     """Chooses the surging link and pair from the paths in use and builds the
     profile: the link the background loads most (its capacity known), the
-    background scaled so that it fills about 45 % of it, and a surge on a pair
-    that crosses it, peaking at 80 % of its capacity (125 % together)."""
+    background scaled so that it fills about half of it, and a surge on a pair
+    that crosses it, peaking at 80 % of its capacity (130 % together)."""
     paths = wait_stable(lab)
     capacity = {}
     for l in lab.topo["links"]:
@@ -71,7 +73,7 @@ def plan(lab, seconds, warmup_s, ramp_s, hold_s, mean_kbps=150, seed=1):
     if not candidates:
         raise mesh_lab.LabError("no link carries traffic: the surge has nowhere to go")
     share, link = max(candidates)
-    scale = min(4.0, max(0.25, 0.45 / share)) if share > 0 else 1.0
+    scale = min(4.0, max(0.25, 0.5 / share)) if share > 0 else 1.0
     crossing = sorted((pair for pair, p in paths.items() if link in zip(p, p[1:])),
                       key=lambda pair: (base["rates"][pair[0]][pair[1]][0], pair))
     a, b = crossing[0]
@@ -120,7 +122,7 @@ def run(lab, experiment, predict, port, on_host, during=None):
     """One replay of the profile; the figures of the surging link and the
     moves. during(second, predict), if given, is called once a second."""
     set_predict(lab, predict)
-    start_paths = wait_stable(lab, timeout=20)
+    start_paths = wait_stable(lab)
     as_planned = sum(1 for pair, p in experiment["paths"].items() if start_paths.get(pair) == p)
     profile = experiment["profile"]
     link = tuple(experiment["link"])
