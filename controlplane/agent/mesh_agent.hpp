@@ -30,6 +30,7 @@
 #include "debounce.hpp"
 #include "gateway_config.hpp"
 #include "link_demand.hpp"
+#include "routing/predict/local_trend.hpp"
 #include "mesh_link.hpp"
 #include "mesh_view.hpp"
 #include "path_planner.hpp"
@@ -122,7 +123,8 @@ class MeshAgent {
   std::unique_ptr<LinkDemand> demand_;  // null when predict = false
   std::uint64_t last_report_ns_ = 0;
   std::map<std::uint32_t, std::uint64_t> last_report_bytes_;  // by out SPI
-  std::map<std::string, double> own_mbps_;  // what we send to each egress, as last reported
+  std::map<std::string, double> own_mbps_;  // what we send to each egress: as last reported, or its trend ahead
+  std::map<std::string, routing::predict::LocalTrend> own_trend_;  // of own_mbps_, per egress
   std::vector<nlohmann::json> path_changes_;  // for the next report
   void report(std::uint64_t now_ns, const dataplane::DataplaneStats& st);
   // Underlay addresses by gateway id, for the tunnel manager's job threads.

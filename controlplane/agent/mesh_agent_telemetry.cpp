@@ -37,6 +37,30 @@ void MeshAgent::report(std::uint64_t now_ns, const dataplane::DataplaneStats& st
     own_mbps_[t.egress] += bps / 1e6;
   }
   last_report_bytes_ = std::move(now_bytes);
+  // What we will send to each egress, for pricing a move (PathPlanner::
+  // set_own_rates): with forecasts on, a flow that is growing is priced at
+  // its trend ahead, as the links are; else at its rate now. Otherwise a
+  // surging flow moves to a link that looks roomy for its size today, fills
+  // it as it grows, and moves back.
+  if (seconds > 0) {
+    const bool predict = demand_ && view_ && view_->policy().value("predict", true);
+    const double horizon_s = demand_ ? static_cast<double>(demand_->config().horizon) *
+                                           static_cast<double>(demand_->config().sample_interval_ns) / 1e9
+                                     : 0.0;
+    const auto ahead = static_cast<int>(std::ceil(horizon_s / seconds));
+    for (auto& [egress, mbps] : own_mbps_) {
+      auto it = own_trend_.find(egress);
+      if (it == own_trend_.end())
+        it = own_trend_.emplace(egress, routing::predict::LocalTrend(
+                                            {.window = std::max<std::size_t>(4, static_cast<std::size_t>(ahead))}))
+                 .first;
+      it->second.update(mbps);
+      if (predict && ahead >= 1)
+        if (const auto f = it->second.forecast(ahead); f && *f > mbps) mbps = *f;
+    }
+    for (auto it = own_trend_.begin(); it != own_trend_.end();)
+      it = own_mbps_.contains(it->first) ? std::next(it) : own_trend_.erase(it);
+  }
   json body = {{"tunnels", rates}};
   if (!path_changes_.empty()) body["paths"] = std::move(path_changes_);
   path_changes_.clear();

@@ -42,36 +42,45 @@ std::optional<LocalTrend::Fit> LocalTrend::fit() const noexcept {
   f.slope = sxy / sxx;
   f.last = ybar + f.slope * xbar;  // the line at x = n - 1
   const double sse = std::max(0.0, syy - f.slope * sxy);
+  f.sse = sse;
   const double se = std::sqrt(sse / static_cast<double>(n - 2) / sxx);
   // A perfect line has no error: any rise on it is significant.
   f.t = se > 0 ? f.slope / se : (f.slope > 0 ? std::numeric_limits<double>::infinity() : 0.0);
   return f;
 }
 
-// The least-squares slope of count samples from the oldest + first.
-double LocalTrend::slope_of(std::size_t first, std::size_t count) const noexcept {
+// The least residual sum of squares of a level shift: two constant levels
+// with one break between samples k-1 and k, over every break that leaves at
+// least two samples on each side (prefix sums: O(window)).
+double LocalTrend::step_sse() const noexcept {
   const std::size_t n = ring_.size();
-  const double xbar = (static_cast<double>(count) - 1) / 2;
-  double ybar = 0;
-  for (std::size_t i = 0; i < count; ++i) ybar += ring_[(next_ + first + i) % n];
-  ybar /= static_cast<double>(count);
-  double sxx = 0, sxy = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    const double dx = static_cast<double>(i) - xbar;
-    sxx += dx * dx;
-    sxy += dx * (ring_[(next_ + first + i) % n] - ybar);
+  double total = 0, total_sq = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double y = ring_[(next_ + i) % n];
+    total += y;
+    total_sq += y * y;
   }
-  return sxx > 0 ? sxy / sxx : 0.0;
+  double best = std::numeric_limits<double>::infinity(), left = 0, left_sq = 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const double y = ring_[(next_ + k - 1) % n];
+    left += y;
+    left_sq += y * y;
+    if (k < 2 || n - k < 2) continue;
+    const double nl = static_cast<double>(k), nr = static_cast<double>(n - k);
+    const double right = total - left, right_sq = total_sq - left_sq;
+    best = std::min(best, (left_sq - left * left / nl) + (right_sq - right * right / nr));
+  }
+  return best;
 }
 
 std::optional<double> LocalTrend::forecast(int h) const noexcept {
   const auto f = fit();
   if (!f || h < 1 || !(f->slope > 0) || f->t < config_.min_t) return std::nullopt;
-  // A rise, not a step: both halves of the window rise. A step (flows
-  // moved onto the link at once) fits a significant line too, but the load
-  // after it is flat, and extrapolating it would push them off again.
-  const std::size_t half = ring_.size() / 2;
-  if (half >= 2 && !(slope_of(0, half) > 0 && slope_of(ring_.size() - half, half) > 0)) return std::nullopt;
+  // A rise, not a step: the line must fit the window better than any one
+  // level shift does. A step (flows moved onto the link at once, traffic
+  // starting) fits a significant line too, but the load after it is flat,
+  // and extrapolating it would push the flows off again.
+  if (ring_.size() >= 4 && !(f->sse < step_sse())) return std::nullopt;
   const double ahead = std::min<double>(h, static_cast<double>(ring_.size()));
   return f->last + f->slope * ahead;
 }

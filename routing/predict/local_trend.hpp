@@ -6,8 +6,9 @@
 // is what proactive rerouting needs most. LocalTrend is Holt's linear trend
 // in its least-squares form: the line through the last `window` samples,
 // trusted only when its slope is positive and significant (t statistic of
-// the slope >= min_t) and both halves of the window rise (a step, such as
-// flows moved onto the link at once, is no trend), extrapolated at most
+// the slope >= min_t) and the line fitting the window better than any single
+// level shift (a step, such as flows moved onto the link at once or traffic
+// starting, is no trend), extrapolated at most
 // `window` samples ahead (no further than the evidence). LinkLoadPredictor prices the larger of the
 // two forecasts. O(window) per forecast, no allocation after construction;
 // one thread; time is the sample index.
@@ -40,10 +41,10 @@ class LocalTrend {
 
  private:
   struct Fit {
-    double slope = 0, last = 0, t = 0;
+    double slope = 0, last = 0, t = 0, sse = 0;
   };
   std::optional<Fit> fit() const noexcept;
-  double slope_of(std::size_t first, std::size_t count) const noexcept;
+  double step_sse() const noexcept;
   TrendConfig config_;
   std::vector<double> ring_;
   std::size_t next_ = 0;

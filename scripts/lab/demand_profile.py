@@ -10,8 +10,9 @@ there: one day of each pair's demand, mapped to the lab's gateways by their
 SNDlib PoP ids. Otherwise it is generated: a gravity model (each site's
 weight seeded from its name) times a diurnal curve (trough at 04:00, peak
 at 15:00, twice the trough). Either way the mean pair rate is scaled to
---mean-kbps and each second gets its own multiplicative noise (log-normal,
---noise), seeded, so two runs with the same arguments replay the same
+--mean-kbps (single-interval spikes of the real data clipped at three
+times the pair's daily median) and each second gets its own multiplicative
+noise (log-normal, sigma 0.1), seeded, so two runs with the same arguments replay the same
 demand (the lab's comparison of prediction on and off relies on that).
 
   demand_profile.py --topology scripts/lab/abilene.json --seconds 60 [--day-seconds 240]
@@ -103,6 +104,13 @@ def build(topology, seconds, day_seconds=240, mean_kbps=150, surge=None, data_di
     if day is None:
         day = generated_day(nodes)
         source = "generated (gravity model x diurnal curve)"
+    # A few pairs of the real matrices jump tenfold for one 5-minute interval;
+    # compressed into a second they would be surges of their own. Clipped at
+    # three times the pair's median over the day: the daily shape stays, the
+    # profile's surge is the one surge.
+    for key, series in day.items():
+        cap = 3 * sorted(series)[len(series) // 2]
+        day[key] = [min(v, cap) for v in series]
     mean = sum(sum(v) for v in day.values()) / max(1, len(day) * INTERVALS_PER_DAY)
     scale = mean_kbps / mean if mean > 0 else 0.0
     rng = random.Random(seed)

@@ -310,7 +310,7 @@ def main():
               f"{failover['lost'] + failover['received']} datagrams lost (goal: gap under 300 ms)")
 
         step(6, "a surge: forecast, and moved before the link saturates")
-        warmup, ramp, hold = (8, 20, 8) if args.short else (10, 25, 12)
+        warmup, ramp, hold = (10, 20, 8) if args.short else (12, 25, 12)
         seconds = warmup + ramp + hold + 3
         experiment = surge.plan(lab, seconds, warmup, ramp, hold)
         sg = experiment["surge"]

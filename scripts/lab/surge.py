@@ -37,28 +37,32 @@ def all_paths(lab):
     return {(a, b): p for a in lab.nodes for b, p in lab.active_paths(a).items()}
 
 
-def wait_stable(lab, stable_s=None, timeout=30):
-    """Waits until no active path has moved for stable_s seconds (default:
-    the longest hold and 2 s; a link restored or unloaded draws its flows
-    back after the hold); returns the paths."""
+def wait_stable(lab, stable_s=None, timeout=20, changes=2):
+    """Waits until at most `changes` active paths have moved in the last
+    stable_s seconds (default: the longest hold and 2 s; a link restored or
+    unloaded draws its flows back after the hold), or the timeout; returns
+    the paths."""
     stable_s = stable_s if stable_s is not None else 1.5 * lab.path_hold_ms / 1000 + 2
     end = time.monotonic() + timeout
-    last, since = all_paths(lab), time.monotonic()
+    history = [(time.monotonic(), all_paths(lab))]
     while time.monotonic() < end:
         time.sleep(1)
-        now = all_paths(lab)
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= stable_s:
-            break
-    return last
+        history.append((time.monotonic(), all_paths(lab)))
+        old = [h for t, h in history if t <= history[-1][0] - stable_s]
+        if old:
+            then, now = old[-1], history[-1][1]
+            if sum(1 for k in set(then) | set(now) if then.get(k) != now.get(k)) <= changes:
+                break
+    return history[-1][1]
 
 
 def plan(lab, seconds, warmup_s, ramp_s, hold_s, mean_kbps=150, seed=1):
     """Chooses the surging link and pair from the paths in use and builds the
     profile: the link the background loads most (its capacity known), the
-    background scaled so that it fills about half of it, and a surge on a pair
-    that crosses it, peaking at 80 % of its capacity (130 % together)."""
+    background scaled so that it fills about a third of it, and a surge on a
+    pair that crosses it, peaking at 95 % of its capacity (130 % together):
+    the surge, priced with its own rate on any other path, has nowhere
+    better to go; the flows beside it must make room."""
     paths = wait_stable(lab)
     capacity = {}
     for l in lab.topo["links"]:
@@ -73,11 +77,11 @@ def plan(lab, seconds, warmup_s, ramp_s, hold_s, mean_kbps=150, seed=1):
     if not candidates:
         raise mesh_lab.LabError("no link carries traffic: the surge has nowhere to go")
     share, link = max(candidates)
-    scale = min(4.0, max(0.25, 0.5 / share)) if share > 0 else 1.0
+    scale = min(4.0, max(0.25, 0.35 / share)) if share > 0 else 1.0
     crossing = sorted((pair for pair, p in paths.items() if link in zip(p, p[1:])),
                       key=lambda pair: (base["rates"][pair[0]][pair[1]][0], pair))
     a, b = crossing[0]
-    surge = {"from": a, "to": b, "peak_kbps": round(0.8 * capacity[link]), "start_s": warmup_s,
+    surge = {"from": a, "to": b, "peak_kbps": round(0.95 * capacity[link]), "start_s": warmup_s,
              "ramp_s": ramp_s, "hold_s": hold_s}
     profile = demand_profile.build(lab.topo, seconds, mean_kbps=mean_kbps * scale, surge=surge, seed=seed)
     # The second the offered load on the link passes its capacity (on the paths of now).
@@ -147,6 +151,8 @@ def run(lab, experiment, predict, port, on_host, during=None):
     t0 = time.monotonic()
     crossing = [tuple(p) for p in experiment["pairs_crossing"]]
     surge_start = experiment["surge"]["start_s"]
+    sg = experiment["surge"]
+    watched = next((p for p in crossing if p[0] != sg["from"]), crossing[0])
     on_at_start = set()  # the pairs on the link when the surge starts
     first_off = {}  # of those, pair -> second it was first seen off the link
     timeline = []
@@ -178,10 +184,18 @@ def run(lab, experiment, predict, port, on_host, during=None):
             if (l.get("from"), l.get("to")) == ids:
                 row["controller_utilisation"] = round(l.get("utilisation", 0), 3)
         e = lab.admin(experiment["surge"]["from"], f"/v1/explain?to={lab.ids[experiment['surge']['to']]}&class=default") or {}
-        for l in (e.get("primary") or {}).get("links", []):
+        for l in (e.get("primary") or {}).get("links") or []:
             if (l.get("from"), l.get("to")) == ids:
                 row["priced_now"] = round(l.get("utilisation_now") or 0, 3)
                 row["priced_forecast"] = round(l.get("utilisation_forecast") or 0, 3)
+        # And how one flow on the link weighs staying against moving.
+        wa, wb = watched
+        w = lab.admin(wa, f"/v1/explain?to={lab.ids[wb]}&class=default") or {}
+        alts = w.get("alternatives") or []
+        row["watched"] = {"pair": f"{wa}>{wb}", "reason": w.get("reason"),
+                          "cost": round((w.get("primary") or {}).get("cost", 0), 1),
+                          "best_alternative": round(min((x["cost"] for x in alts), default=0), 1),
+                          "pending": (w.get("hysteresis") or {}).get("challenger_pending")}
         timeline.append(row)
         if during:
             during(second, predict)

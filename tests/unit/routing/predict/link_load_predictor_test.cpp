@@ -213,6 +213,10 @@ TEST(LocalTrend, AStepIsNoTrend) {
   EXPECT_FALSE(t.forecast(10));
   for (int i = 0; i < 20; ++i) t.update(2.0 + 0.2 * i + noise[i]);  // a ramp through the same window
   EXPECT_TRUE(t.forecast(10));
+  // Traffic starting: nothing, then a level reached within a few samples.
+  LocalTrend start({.window = 20, .min_t = 4});
+  for (int i = 0; i < 20; ++i) start.update((i < 8 ? 0.0 : i < 11 ? 1.0 * (i - 7) : 3.3) + noise[i]);
+  EXPECT_FALSE(start.forecast(10));
 }
 
 }  // namespace
