@@ -29,7 +29,7 @@
 
 #include "debounce.hpp"
 #include "gateway_config.hpp"
-#include "link_demand.hpp"
+#include "controlplane/common/link_demand.hpp"
 #include "routing/predict/local_trend.hpp"
 #include "mesh_link.hpp"
 #include "mesh_view.hpp"
@@ -47,6 +47,9 @@ class SaStore;
 }  // namespace meshgw::dataplane
 
 namespace meshgw::agent {
+
+using common::LinkDemand;
+using common::LinkDemandConfig;
 
 class MeshAgent {
  public:

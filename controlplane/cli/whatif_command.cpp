@@ -57,6 +57,10 @@ void print_whatif(const json& j) {
   }
   std::cout << "\nlinks: " << j["links"].size() << " change, " << text_of(j["hot_links"]) << " would run hot (>= "
             << fixed(j["hot_utilisation"].get<double>() * 100, 0) << "%)\n";
+  // NOW is the higher of the load measured and its forecast, as the gateways price it.
+  if (j.contains("forecast") && j["forecast"].is_object())
+    std::cout << "loads: measured, or forecast " << fixed(j["forecast"]["horizon_s"].get<double>(), 0)
+              << " s ahead where higher (" << text_of(j["forecast"]["series"]) << " link series)\n";
   if (!j["links"].empty()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& l : j["links"]) {

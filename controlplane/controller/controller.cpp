@@ -106,6 +106,7 @@ void Controller::tick(std::uint64_t now_ms) {
       announce = true;
     }
     announce = state_.flush_measurements() || announce;
+    demand_.sample(state_.links_json(), now_ms * 1'000'000);
   }
   if (announce) changed();
 }

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller_config.hpp"
+#include "controlplane/common/link_demand.hpp"
 #include "mesh_ca.hpp"
 #include "mesh_state.hpp"
 #include "registry.hpp"
@@ -115,6 +116,14 @@ class Controller {
   std::mutex mutex_;
   Registry registry_;
   MeshState state_;
+  // The links' loads, sampled every second and forecast 10 s ahead (as the
+  // gateways do, by routing/predict): what-if queries price them (under mutex_).
+  common::LinkDemand demand_{[] {
+    common::LinkDemandConfig c;
+    c.sample_interval_ns = 1'000'000'000;
+    c.horizon = 10;
+    return c;
+  }()};
   std::function<void()> listener_;
   std::vector<std::pair<std::string, EventRecord>> pending_statuses_;
   std::array<std::atomic<std::uint64_t>, api::kBeaconOutcomeCount> beacon_outcomes_{};

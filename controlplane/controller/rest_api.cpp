@@ -205,7 +205,7 @@ ApiResponse RestRoutes::paths(Controller& c, const ApiRequest&, const Target& t,
 // A what-if: nothing changes; read access suffices.
 ApiResponse RestRoutes::whatif(Controller& c, const ApiRequest& req, const Target&, const Params&) {
   std::lock_guard lock(c.mutex_);
-  return json_response(200, what_if_json(c.state_, req.body));
+  return json_response(200, what_if_json(c.state_, req.body, &c.demand_));
 }
 
 ApiResponse RestRoutes::list_spis(Controller& c, const ApiRequest&, const Target&, const Params&) {

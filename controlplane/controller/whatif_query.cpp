@@ -88,7 +88,7 @@ json named_json(const std::optional<routing::NamedPath>& p) {
 
 }  // namespace
 
-json what_if_json(const MeshState& state, const std::string& text) {
+json what_if_json(const MeshState& state, const std::string& text, const common::LinkDemand* forecasts) {
   const rest::Body b(text);
   b.only({"fail_links", "fail_gateways", "add_demand", "hot_utilisation"});
   const json doc = json::parse(text);
@@ -138,7 +138,9 @@ json what_if_json(const MeshState& state, const std::string& text) {
     refuse(400, "name a link or gateway to fail, or demand to add (fail_links, fail_gateways, add_demand)");
   routing::WhatIfResult r;
   try {
-    r = routing::what_if(topology_of(state), flows_of(state), change, config);
+    routing::Topology topology = topology_of(state);
+    if (forecasts != nullptr) forecasts->apply(topology);
+    r = routing::what_if(topology, flows_of(state), change, config);
   } catch (const std::invalid_argument& e) {
     refuse(400, e.what(), "change");  // e.g. a link that does not exist
   }
@@ -174,6 +176,10 @@ json what_if_json(const MeshState& state, const std::string& text) {
           {"flows_unchanged", unchanged},
           {"links", std::move(links)},
           {"hot_links", hot},
+          {"forecast", forecasts == nullptr ? json(nullptr)
+                                         : json{{"horizon_s", static_cast<double>(forecasts->config().horizon) *
+                                                                  static_cast<double>(forecasts->config().sample_interval_ns) / 1e9},
+                                                {"series", forecasts->series()}}},
           {"version", state.version()}};
 }
 

@@ -8,7 +8,7 @@
 SYNOPSIS
     scripts/bench/tunnels.py [--tools meshgw,nebula,wireguard-go,strongswan,veth]
                              [--build DIR] [--seconds S] [--json FILE]
-                             [--install] [--keep] [--no-offloads]
+                             [--install] [--keep] [--no-offloads] [--quiet-wait S]
     scripts/bench/tunnels.py --help
 
 DESCRIPTION
@@ -75,9 +75,11 @@ MEASUREMENTS
                 bytes including the 4-byte FCS, i.e. UDP payloads of 18 and
                 1354 bytes (iperf3 -u -l 18 / -l 1354; IP packets of 46 and
                 1382 bytes, under every tunnel's MTU). iperf3 -u paces its
-                sender (-b, --pacing-timer 100: bursts every 100 us, not a
-                flood, which would starve the tunnel process on the same
-                core). The search doubles the offered rate from 20 kpps while
+                sender (-b RATE/BURST --pacing-timer 100: every 100 us it
+                checks its average rate since the start and sends only while
+                that is below RATE, BURST datagrams at a time, about one
+                tick's worth (1 to 32); not a flood, which would starve the
+                tunnel process on the same core). The search doubles the offered rate from 20 kpps while
                 the loss stays under 1 %, then bisects 3 times between the
                 last rate that passed and the first that failed; each trial
                 lasts --seconds / 3 (at least 1 s). Loss is 1 - received /
@@ -115,6 +117,8 @@ OPTIONS
     --keep           keep the work directory (configs, keys, logs)
     --no-offloads    turn TX checksum/TSO/GSO/GRO off on every veth for every
                      tool (meshgw always has them off)
+    --quiet-wait S   before each tool, wait up to S seconds (default 0) for
+                     the machine to be under 15 % busy with other work
     --help           this page
 
 OUTPUT
@@ -127,8 +131,12 @@ OUTPUT
     udp_frame_bytes_include_fcs (true), cpu_s_per_gb, cpu_system_s_per_gb,
     cpu_source ("processes" or "system"), tcp_retransmits,
     background_cpu_percent (how busy the machine was, with nothing of ours
-    running, in the second before the tool was set up: other work on the
-    machine lowers every figure; a warning is printed above 15 %),
+    running, in the second before the tool was set up), others_cpu_percent
+    and others_cpu_percent_tcp (the share of the machine that other work
+    took while the tool was measured, and during its TCP run: the
+    machine's busy time less that of our processes, the children we
+    reaped and the ksoftirqd threads), all in percent of all CPUs; other work lowers every
+    figure, and a warning is printed above 15 %,
     meshgw_drops (meshgw's non-zero drop counters, per gateway) and, when
     meshgw ran,
     ratio_meshgw_vs_tool_tcp and ratio_meshgw_vs_tool_udp64; then one
@@ -155,6 +163,7 @@ EXIT STATUS
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -178,6 +187,8 @@ LOSS_LIMIT = 1.0        # percent
 START_KPPS = 20
 MAX_KPPS = 2560
 BISECTIONS = 3
+PACING_US = 100
+BUSY_PERCENT = 15        # other work above this share of the machine: warn
 SOCKET_BUFFER = 4 << 20  # UDP socket buffers where a tool lets one set them
 
 # What each tool needs on disk, and the Debian packages that provide it.
@@ -233,10 +244,55 @@ def background_cpu_percent(seconds=1.0):
 
 
 def system_cpu_s():
+    """The machine's busy CPU time (user, nice, system, irq, softirq; not
+    idle, iowait or steal), in seconds."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
-    busy = sum(v[:8]) - v[3] - v[4]  # user nice system idle iowait irq softirq steal
-    return busy / CLK_TCK
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / CLK_TCK
+
+
+def ksoftirqd_pids():
+    pids = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().startswith("ksoftirqd/"):
+                    pids.append(int(pid))
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+class CpuMeter:
+    """CPU time over an interval: the machine's, the tunnel processes', and
+    everyone else's: the machine's less ours (our live processes, the
+    children we have reaped, this script, and the ksoftirqd threads, busy
+    with our packets). With tick-based accounting (no IRQ_TIME_ACCOUNTING,
+    Debian's default) a softirq is charged to the process it interrupted:
+    the tunnel processes' time includes the kernel's packet work they
+    trigger or host."""
+
+    def __init__(self, bench):
+        self.bench = bench
+        self.softirqd = ksoftirqd_pids()
+        self.t0 = time.monotonic()
+        self.start = self.snap()
+
+    def snap(self):
+        live = sum(proc_cpu_s(p.pid) for _, p in self.bench.procs if p.poll() is None)
+        kids, me = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+        ours = (live + kids.ru_utime + kids.ru_stime + me.ru_utime + me.ru_stime +
+                sum(proc_cpu_s(pid) for pid in self.softirqd))
+        return {"system": system_cpu_s(), "ours": ours,
+                "tunnel": sum(proc_cpu_s(pid) for pid in self.bench.tunnel_pids)}
+
+    def stop(self):
+        end = self.snap()
+        d = {k: end[k] - self.start[k] for k in end}
+        elapsed = time.monotonic() - self.t0
+        others = max(0.0, d["system"] - d["ours"])
+        return {"system_s": d["system"], "tunnel_s": d["tunnel"], "others_s": others,
+                "others_percent": 100.0 * others / (elapsed * os.cpu_count()) if elapsed > 0 else 0.0}
 
 
 class Bench:
@@ -684,26 +740,29 @@ secrets {{
         return res
 
     def tcp(self, seconds):
-        cpu0 = {pid: proc_cpu_s(pid) for pid in self.tunnel_pids}
-        sys0 = system_cpu_s()
+        self.iperf_server()
+        meter = CpuMeter(self)
         res = self.iperf_client([], seconds)
-        sys1 = system_cpu_s()
-        cpu1 = {pid: proc_cpu_s(pid) for pid in self.tunnel_pids}
+        cpu = meter.stop()
         recv = res["end"]["sum_received"]
         gb = recv["bytes"] / 1e9
-        proc = sum(cpu1[p] - cpu0[p] for p in cpu0)
         return {"tcp_gbps": recv["bits_per_second"] / 1e9, "tcp_bytes": recv["bytes"],
                 "tcp_retransmits": res["end"]["sum_sent"].get("retransmits"),
-                "cpu_process_s": proc, "cpu_system_s": sys1 - sys0, "gb": gb}
+                "cpu_process_s": cpu["tunnel_s"], "cpu_system_s": cpu["system_s"], "gb": gb,
+                "others_percent": cpu["others_percent"]}
 
     def udp_trial(self, frame, kpps, seconds):
         payload = frame - FCS - ETH - IP - UDP
         bps = int(kpps * 1000 * payload * 8)
+        # -b RATE/BURST: BURST datagrams per turn of iperf3's loop, about
+        # what one 100 us pacing tick allows at RATE (no select() between
+        # datagrams, which costs the sender more than the send).
+        burst = max(1, min(32, round(kpps * 1000 * PACING_US / 1e6)))
         res = None
         for attempt in range(2):
             try:
-                res = self.iperf_client(["-u", "-l", str(payload), "-b", str(bps), "--pacing-timer", "100",
-                                         "-w", "4M"], seconds)
+                res = self.iperf_client(["-u", "-l", str(payload), "-b", f"{bps}/{burst}",
+                                         "--pacing-timer", str(PACING_US), "-w", "4M"], seconds)
                 break
             except Failed:
                 if attempt:
@@ -824,7 +883,8 @@ def print_table(rows):
 
 def parse_args(argv):
     opts = {"tools": list(TOOLS), "build": os.environ.get("MESHGW_BUILD", os.path.join(ROOT, "build")),
-            "seconds": 6.0, "json": None, "install": False, "keep": False, "offloads": True}
+            "seconds": 6.0, "json": None, "install": False, "keep": False, "offloads": True,
+            "quiet_wait": 0.0}
     it = iter(argv)
     for a in it:
         if a in ("-h", "--help"):
@@ -832,7 +892,7 @@ def parse_args(argv):
             sys.exit(0)
         key, _, val = a.partition("=")
         try:
-            if key in ("--tools", "--build", "--seconds", "--json"):
+            if key in ("--tools", "--build", "--seconds", "--json", "--quiet-wait"):
                 val = val if _ else next(it)
                 if key == "--tools":
                     opts["tools"] = [t.strip() for t in val.split(",") if t.strip()]
@@ -843,6 +903,10 @@ def parse_args(argv):
                     opts["seconds"] = float(val)
                     if not 1 <= opts["seconds"] <= 120:
                         raise ValueError("--seconds must be between 1 and 120")
+                elif key == "--quiet-wait":
+                    opts["quiet_wait"] = float(val)
+                    if not 0 <= opts["quiet_wait"] <= 3600:
+                        raise ValueError("--quiet-wait must be between 0 and 3600")
                 else:
                     opts[key[2:]] = val
             elif a == "--install":
@@ -876,7 +940,12 @@ def main(argv):
     workdir = tempfile.mkdtemp(prefix=f"{tag}-", dir="/tmp")
     os.chmod(workdir, 0o700)
 
+    interrupted = []
+
     def on_signal(signum, _frame):
+        if interrupted:  # already cleaning up: let that finish
+            return
+        interrupted.append(signum)
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -905,8 +974,15 @@ def main(argv):
                 log(f"skipping {tool}: missing {', '.join(files)} ({hint})")
                 continue
             busy = background_cpu_percent()
+            waited = 0.0
+            while busy > BUSY_PERCENT and waited < opts["quiet_wait"]:
+                if waited == 0:
+                    log(f"{tool}: the machine is {busy:.0f} % busy; waiting up to {opts['quiet_wait']:g} s")
+                time.sleep(4)
+                waited += 5
+                busy = background_cpu_percent()
             log(f"{tool}: setting up (machine {busy:.0f} % busy before)")
-            if busy > 15:
+            if busy > BUSY_PERCENT:
                 log(f"warning: the machine is {busy:.0f} % busy with other work; the figures will be low")
             bench = Bench(tag, tool, workdir, opts["offloads"])
             row = {"tool": tool, "version": version(tool, opts["build"]), "seconds": opts["seconds"],
@@ -918,6 +994,7 @@ def main(argv):
                 t0 = time.monotonic()
                 bench.setup(opts["build"])
                 log(f"{tool}: up in {time.monotonic() - t0:.1f} s; TCP")
+                meter = CpuMeter(bench)
                 t = bench.tcp(opts["seconds"])
                 row["tcp_gbps"] = round(t["tcp_gbps"], 3)
                 row["tcp_bytes"] = t["tcp_bytes"]
@@ -941,6 +1018,11 @@ def main(argv):
                     log(f"{tool}: {frame}-byte frames: " + ", ".join(
                         f"{x['offered_kpps']:g}->{x['received_kpps']:.0f} kpps {x['loss_percent']:.2f}%"
                         for x in trials))
+                others = meter.stop()["others_percent"]
+                row["others_cpu_percent_tcp"] = round(t["others_percent"], 1)
+                row["others_cpu_percent"] = round(others, 1)
+                if others > BUSY_PERCENT:
+                    log(f"warning: other work took {others:.0f} % of the machine while {tool} was measured")
                 if tool == "meshgw":
                     st = bench.meshgw_stats()
                     drops = {g: {k: v for k, v in s.get("drops", {}).items() if v} for g, s in st.items()}

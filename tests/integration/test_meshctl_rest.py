@@ -197,12 +197,15 @@ def test_whatif_moves_flows_and_finds_hot_links(meshctl, mesh):
     assert links[(a.id, b.id)]["failed"] and links[(b.id, a.id)]["failed"]
     assert links[(a.id, c.id)]["load_after_bps"] == 3e8 and links[(c.id, z.id)]["utilisation_after"] == 0.3
     assert links[(b.id, z.id)]["load_before_bps"] == 3e8 and links[(b.id, z.id)]["load_after_bps"] == 0
+    # The controller's forecasts of the link loads (steady loads: the forecast is the load).
+    assert out["forecast"]["horizon_s"] == 10 and out["forecast"]["series"] >= 0
     # Nothing changed on the controller.
     assert {(l["from"], l["to"]): l["load_bps"] for l in mesh.request("GET", "/v1/links", token=mesh.admin)[1]["links"]}[
         (a.id, b.id)] == 3e8
     # The table an operator reads.
     table = run(meshctl, mesh, "whatif", "--fail-link", f"{a.id}-{b.id}").stdout
     assert "1 affected, 0 unchanged" in table and "moves now (path broken)" in table
+    assert "forecast 10 s ahead" in table
     assert f"{a.id}>{b.id}>{z.id}" in table and f"{a.id}>{c.id}>{z.id}" in table and "failed" in table
     # New demand on the same pair: a>b runs hot, and the existing flow leaves it after the hold time.
     out = json.loads(run(meshctl, mesh, "whatif", "--add-demand", f"{a.id}:{z.id}:600M", "-o", "json").stdout)

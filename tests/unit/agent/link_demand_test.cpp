@@ -3,12 +3,12 @@
 // per call), bounded history, refits one link at a time, and a forecast that
 // sees a rising load coming: predicted utilisation above the load now; refits
 // on a thread of their own catch up on what came while they ran.
-#include "controlplane/agent/link_demand.hpp"
+#include "controlplane/common/link_demand.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace meshgw;
-using namespace meshgw::agent;
+using namespace meshgw::common;
 using nlohmann::json;
 
 namespace {

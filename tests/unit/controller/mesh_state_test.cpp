@@ -4,6 +4,7 @@
 // down; deltas resume from a version, or ask for a snapshot when too old or
 // from another epoch; measurements are coalesced into one delta.
 #include "controlplane/controller/mesh_state.hpp"
+#include "controlplane/controller/whatif_query.hpp"
 
 #include <gtest/gtest.h>
 
@@ -187,6 +188,48 @@ TEST_F(Fixture, ALinkLoadThatMovesMakesADeltaOfItsLink) {
   state.set_tunnel_rates("gw-1", {});  // gone quiet
   EXPECT_TRUE(state.flush_measurements());
   EXPECT_EQ(load_in_last_delta(), 0.0);
+}
+
+// What-if queries price the links' forecast loads: a link whose load climbs
+// steadily is hot ahead of time with the controller's forecasts, and not
+// without them.
+TEST_F(Fixture, WhatIfPricesTheForecastLoads) {
+  Beacon b;
+  b.gateway_id = "gw-1";
+  b.sent_ms = kNowMs;
+  b.declared_bps = 10'000'000;
+  b.neighbours = {{"gw-2", 1000, 10, 0}};
+  Beacon c = b;
+  c.gateway_id = "gw-2";
+  c.neighbours = {{"gw-1", 1000, 10, 0}};
+  meshgw::common::LinkDemandConfig dc;
+  dc.horizon = 10;
+  dc.background_refits = false;
+  meshgw::common::LinkDemand forecasts(dc);
+  state.add_spi({.spi = 0x1001, .ingress = "gw-1", .egress = "gw-2", .path = "gw-1>gw-2"});
+  for (std::uint64_t s = 0; s < 40; ++s) {
+    b.sequence = c.sequence = s + 1;
+    b.sent_ms = c.sent_ms = kNowMs + s * 1000;
+    state.ingest(encode_beacon(b, std::vector<std::uint8_t>(32, 1)), kNowMs + s * 1000, 30'000);
+    state.ingest(encode_beacon(c, std::vector<std::uint8_t>(32, 2)), kNowMs + s * 1000, 30'000);
+    state.set_tunnel_rates("gw-1", {{0x1001, 2e6 + 1.5e5 * static_cast<double>(s)}});  // 2 .. 7.85 Mbit/s
+    forecasts.sample(state.links_json(), s * 1'000'000'000);
+  }
+  auto link_1_2 = [](const nlohmann::json& out) {
+    for (const auto& l : out["links"])
+      if (l["from"] == "gw-1" && l["to"] == "gw-2") return l;
+    return nlohmann::json();
+  };
+  const std::string add = R"({"add_demand": [{"from": "gw-2", "to": "gw-1", "rate_bps": 1000}], "hot_utilisation": 0.8})";
+  const nlohmann::json now = what_if_json(state, add);
+  const nlohmann::json ahead = what_if_json(state, add, &forecasts);
+  EXPECT_TRUE(now["forecast"].is_null());
+  EXPECT_EQ(ahead["forecast"]["horizon_s"], 10);
+  EXPECT_EQ(link_1_2(now), nlohmann::json()) << "78 % now: not hot, unchanged, not listed";
+  const nlohmann::json l = link_1_2(ahead);
+  ASSERT_FALSE(l.is_null()) << ahead.dump();
+  EXPECT_TRUE(l["hot_before"].get<bool>()) << l.dump();
+  EXPECT_GT(l["utilisation_before"].get<double>(), 0.85);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Passive telemetry turned into predicted link utilisation for the cost
-// function. Every sample interval the agent hands in the mesh state's links
-// (whose load the controller adds up from every gateway's reported tunnel
-// rates); each link keeps a bounded history of its load and a forecaster
+// function. Every sample interval the caller (the agent; meshctld for
+// what-if queries) hands in the mesh state's links (whose load the
+// controller adds up from every gateway's reported tunnel rates); each link keeps a bounded history of its load and a forecaster
 // (routing/predict's LinkLoadPredictor: AutoForecaster per series, chosen by
 // backtest, as `meshctl forecast` does), refitted on its history every
 // refit_every samples, one link at a time, on a thread of its own (a refit
@@ -10,9 +10,10 @@
 // milliseconds, which the control loop cannot spare: its probes and
 // failover wait meanwhile); the fitted forecaster is installed at a later
 // sample and catches up on the samples that came during the fit. It is
-// updated with each sample in between. apply() writes predicted_utilisation h samples ahead on the
-// topology before the paths are computed.
-// Pure (time is the caller's); the agent's control thread.
+// updated with each sample in between. apply() writes
+// predicted_utilisation h samples ahead on the topology before the paths
+// are computed.
+// Pure (time is the caller's); one thread (the agent's control thread, meshctld's tick).
 #pragma once
 
 #include <cstdint>
@@ -29,7 +30,7 @@
 #include "routing/predict/link_load_predictor.hpp"
 #include "routing/topology.hpp"
 
-namespace meshgw::agent {
+namespace meshgw::common {
 
 struct LinkDemandConfig {
   std::uint64_t sample_interval_ns = 1'000'000'000;
@@ -80,4 +81,4 @@ class LinkDemand {
   std::optional<Refit> refit_;  // the one in the background; declared last: joined first
 };
 
-}  // namespace meshgw::agent
+}  // namespace meshgw::common

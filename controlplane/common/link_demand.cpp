@@ -7,7 +7,7 @@
 
 #include "routing/predict/auto_forecaster.hpp"
 
-namespace meshgw::agent {
+namespace meshgw::common {
 
 using nlohmann::json;
 
@@ -101,4 +101,4 @@ std::string LinkDemand::method(const std::string& src, const std::string& dst) c
   return d.substr(0, d.find(';')) + (p && p->rising ? "; rising: local trend" : "");
 }
 
-}  // namespace meshgw::agent
+}  // namespace meshgw::common
