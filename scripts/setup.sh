@@ -2,19 +2,23 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Installs every Debian 12 package meshgw needs (apt only) and configures the
 # meson build directory. Idempotent: a second run installs nothing and only
-# reconfigures. Usage: scripts/setup.sh [--builddir DIR] [--werror] [--no-build]
+# reconfigures. Usage: scripts/setup.sh [--builddir DIR] [--werror] [--no-build] [--bench]
+# --bench also installs the tunnels scripts/bench/tunnels.py compares meshgw
+# with (Nebula, wireguard-go, strongSwan's userspace ESP) and iperf3.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 builddir="$here/build"
 werror=false
 configure=true
+bench=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --builddir) builddir="$2"; shift 2 ;;
     --werror) werror=true; shift ;;
     --no-build) configure=false; shift ;;
-    -h|--help) sed -n 2,5p "$0"; exit 0 ;;
+    --bench) bench=true; shift ;;
+    -h|--help) sed -n 3,7p "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -31,6 +35,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev tshark python3 python3-scapy python3-cryptography python3-pytest
   python3-statsmodels python3-jsonschema iproute2 jq graphviz xz-utils ethtool curl iputils-ping nftables
 )
+
+# strongSwan: libcharon-extra-plugins ships kernel-libipsec (ESP in userspace),
+# libstrongswan-standard-plugins the openssl/gcm plugins behind aes256gcm16.
+$bench && packages+=(nebula wireguard-go wireguard-tools strongswan strongswan-swanctl libcharon-extra-plugins
+  libstrongswan-standard-plugins iperf3)
 
 missing=()
 for p in "${packages[@]}"; do

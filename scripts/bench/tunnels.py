@@ -119,7 +119,7 @@ OPTIONS
     --tools LIST     comma-separated, from meshgw, nebula, wireguard-go,
                      strongswan, veth (default: all, in that order)
     --build DIR      meshgw's build tree (default $MESHGW_BUILD or
-                     /work/main/build)
+                     build/ of this checkout)
     --seconds S      length of the TCP run (default 6); UDP trials last S/3
     --json FILE      write the rows as a JSON array
     --install        install missing tools with apt-get install -y
