@@ -97,14 +97,7 @@ def run_demand(lab, pairs, kbps, seconds, size=500, port=6000):
     for s in senders:
         s.wait(timeout=seconds + 30)
     time.sleep(0.5)
-    result = {}
-    by_ip = {lab.host_ip(n): n for n in lab.nodes}
-    for b, r in receivers.items():
-        r.send_signal(2)
-        counts = json.loads(r.communicate(timeout=20)[0] or '{"from": {}}')
-        for src, f in counts["from"].items():
-            result[(by_ip.get(src, src), b)] = f
-    return result
+    return mesh_lab.collect_counts(lab, receivers)
 
 
 def udp_stream(lab, a, b, rate, seconds, port, during=None):

@@ -380,6 +380,19 @@ mac = "{self.mac(n, 1)}"
             shutil.rmtree(f"/var/run/dpdk/{self.tag}-{n}", ignore_errors=True)
 
 
+def collect_counts(lab, receivers):
+    """Stops demand.py receivers ({site: Popen}) and returns what each got:
+    {(source site, site): per-source counts}."""
+    by_ip = {lab.host_ip(n): n for n in lab.nodes}
+    counts = {}
+    for b, r in receivers.items():
+        r.send_signal(signal.SIGINT)
+        got = json.loads(r.communicate(timeout=20)[0] or '{"from": {}}')
+        for src, f in got["from"].items():
+            counts[(by_ip.get(src, src), b)] = f
+    return counts
+
+
 def leftovers(tag):
     """Namespaces of this tag still present (for the e2e check)."""
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout

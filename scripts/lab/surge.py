@@ -204,13 +204,7 @@ def run(lab, experiment, predict, port, on_host, during=None):
         s.wait(timeout=30)
     time.sleep(1.0)  # the last datagrams through the longest path's queues
     after = link_counters(lab, link)
-    ends = {}
-    by_ip = {lab.host_ip(n): n for n in lab.nodes}
-    for b, r in receivers.items():
-        r.send_signal(2)
-        counts = json.loads(r.communicate(timeout=20)[0] or '{"from": {}}')
-        for src, f in counts["from"].items():
-            ends[(by_ip.get(src, src), b)] = f
+    ends = mesh_lab.collect_counts(lab, receivers)
     dropped = after["drops"].get("queue_full", 0) - before["drops"].get("queue_full", 0)
     carried = after["tx_packets"] - before["tx_packets"]
     surge = experiment["surge"]
