@@ -83,6 +83,11 @@ struct ControllerSettings {
   // A better path must stay better this long (plus a per-gateway jitter of
   // up to half of it) before traffic moves to it; a failed path moves at once.
   unsigned path_hold_ms = 10000;
+  // The hold of each (egress, class) is spread over [hold, hold * (1 +
+  // jitter)), differently on every gateway: gateways that see the same hot
+  // link do not all leave it in the same instant, and the later ones see
+  // the load the first ones took away before their own hold ends.
+  double path_hold_jitter = 0.5;
 };
 
 // What the control thread knows that beacons carry.

@@ -121,8 +121,10 @@ CONFIGURATION
                                         mesh policy's "predict": false turns
                                         forecasts off mesh-wide
                  path_hold_ms = 10000   a cheaper path must stay cheaper
-                                        this long (plus up to half again, per
-                                        gateway) before traffic moves to it
+                                        this long (plus up to path_hold_jitter
+                                        = 0.5 times that again, different on
+                                        every gateway) before traffic moves to
+                                        it
                  behind_nat = false     true on a gateway behind a NAT: its
                                         beacons (from the WAN address's port
                                         4500) tell the controller its NAT's

@@ -42,7 +42,7 @@ def wait_stable(lab, stable_s=None, timeout=20, changes=2):
     stable_s seconds (default: the longest hold and 2 s; a link restored or
     unloaded draws its flows back after the hold), or the timeout; returns
     the paths."""
-    stable_s = stable_s if stable_s is not None else 1.5 * lab.path_hold_ms / 1000 + 2
+    stable_s = stable_s if stable_s is not None else (1 + lab.path_hold_jitter) * lab.path_hold_ms / 1000 + 2
     end = time.monotonic() + timeout
     history = [(time.monotonic(), all_paths(lab))]
     while time.monotonic() < end:
