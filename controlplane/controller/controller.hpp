@@ -117,11 +117,14 @@ class Controller {
   Registry registry_;
   MeshState state_;
   // The links' loads, sampled every second and forecast 10 s ahead (as the
-  // gateways do, by routing/predict): what-if queries price them (under mutex_).
+  // gateways do, by routing/predict): what-if queries price them (under
+  // mutex_). Four minutes of history per link (256 samples, the gateways
+  // keep 2048): the controller holds every link of the mesh.
   common::LinkDemand demand_{[] {
     common::LinkDemandConfig c;
     c.sample_interval_ns = 1'000'000'000;
     c.horizon = 10;
+    c.history = 256;
     return c;
   }()};
   std::function<void()> listener_;
