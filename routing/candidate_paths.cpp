@@ -50,15 +50,17 @@ std::optional<std::vector<std::uint32_t>> edges_of(const Topology& t, const CsrG
 std::vector<NamedPath> candidate_paths(const Topology& topo, const CandidateQuery& q) {
   const auto s = topo.find(q.from), t = topo.find(q.to);
   if (!s || !t) return {};
-  const CsrGraph g(topo, model_for_class(q.traffic_class), transit_constraints(q.edge_transit));
+  const CostModel model = model_for_class(q.traffic_class);
+  const CsrGraph g(topo, model, transit_constraints(q.edge_transit));
   PathFinder pf;
   std::vector<NamedPath> out;
+  const auto by_cost = [](const NamedPath& a, const NamedPath& b) { return a.cost < b.cost; };
   const std::vector<Path> shortest = pf.k_shortest(g, *s, *t, q.k);
   for (const Path& p : shortest) out.push_back(named_path(topo, p));
   auto add = [&](const std::vector<std::string>& nodes, double cost) {
     if (std::any_of(out.begin(), out.end(), [&](const NamedPath& p) { return p.nodes == nodes; })) return;
     out.push_back({nodes, cost});
-    std::stable_sort(out.begin(), out.end(), [](const NamedPath& a, const NamedPath& b) { return a.cost < b.cost; });
+    std::stable_sort(out.begin(), out.end(), by_cost);
   };
   std::optional<std::vector<std::uint32_t>> primary_edges;
   if (q.primary != nullptr) {
@@ -79,7 +81,6 @@ std::vector<NamedPath> candidate_paths(const Topology& topo, const CandidateQuer
   if (moving_own) {
     std::set<LinkIndex> on_primary;
     for (const std::uint32_t e : *primary_edges) on_primary.insert(g.edge(e).link);
-    const CostModel model = model_for_class(q.traffic_class);
     for (NamedPath& p : out) {
       if (p.nodes == q.primary->nodes) continue;
       const auto edges = edges_of(topo, g, p.nodes);
@@ -94,7 +95,7 @@ std::vector<NamedPath> candidate_paths(const Topology& topo, const CandidateQuer
         p.cost += link_cost(with_own, model) - link_cost(l, model);
       }
     }
-    std::stable_sort(out.begin(), out.end(), [](const NamedPath& a, const NamedPath& b) { return a.cost < b.cost; });
+    std::stable_sort(out.begin(), out.end(), by_cost);
   }
   return out;
 }

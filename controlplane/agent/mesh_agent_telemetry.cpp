@@ -44,9 +44,7 @@ void MeshAgent::report(std::uint64_t now_ns, const dataplane::DataplaneStats& st
   // it as it grows, and moves back.
   if (seconds > 0) {
     const bool predict = demand_ && view_ && view_->policy().value("predict", true);
-    const double horizon_s = demand_ ? static_cast<double>(demand_->config().horizon) *
-                                           static_cast<double>(demand_->config().sample_interval_ns) / 1e9
-                                     : 0.0;
+    const double horizon_s = demand_ ? demand_->config().horizon_seconds() : 0.0;
     const auto ahead = static_cast<int>(std::ceil(horizon_s / seconds));
     for (auto& [egress, mbps] : own_mbps_) {
       auto it = own_trend_.find(egress);

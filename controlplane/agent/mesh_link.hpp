@@ -80,8 +80,8 @@ struct ControllerSettings {
   // A rise the fitted forecaster has not learnt: the least-squares trend of
   // the last forecast_trend_window samples when it is significant (0: off).
   unsigned forecast_trend_window = 20;
-  // A better path must stay better this long (plus a per-gateway jitter of
-  // up to half of it) before traffic moves to it; a failed path moves at once.
+  // A better path must stay better this long (plus the jitter below) before
+  // traffic moves to it; a failed path moves at once.
   unsigned path_hold_ms = 10000;
   // The hold of each (egress, class) is spread over [hold, hold * (1 +
   // jitter)), differently on every gateway: gateways that see the same hot

@@ -40,6 +40,10 @@ struct LinkDemandConfig {
   std::size_t refit_every = 64;  // samples between refits of a link
   bool background_refits = true;  // false: refits run inside sample() (tests, benchmarks)
   routing::predict::TrendConfig trend;  // a surge the fitted forecaster has not learnt
+  // How far ahead the forecast looks, in seconds.
+  double horizon_seconds() const noexcept {
+    return static_cast<double>(horizon) * static_cast<double>(sample_interval_ns) / 1e9;
+  }
 };
 
 class LinkDemand {

@@ -135,12 +135,16 @@ void MeshState::recompute_link_load() {
     const double now = link_load_bps(key.first, key.second);
     const auto p = published_load_.find(key);
     const double before = p == published_load_.end() ? 0.0 : p->second;
-    const GatewayLive* a = gateway(key.first);
-    const GatewayLive* b = gateway(key.second);
-    const double cap = a && b ? static_cast<double>(std::min(a->declared_bps, b->declared_bps)) : 0.0;
+    const auto cap = static_cast<double>(link_capacity_bps(key.first, key.second));
     const double d = std::abs(now - before);
     if (cap > 0 ? d >= 0.02 * cap : d >= 10'000 && d >= 0.05 * before) dirty_links_.push_back(key);
   }
+}
+
+std::uint64_t MeshState::link_capacity_bps(const std::string& from, const std::string& to) const {
+  const GatewayLive* a = gateway(from);
+  const GatewayLive* b = gateway(to);
+  return a && b ? std::min(a->declared_bps, b->declared_bps) : 0;
 }
 
 double MeshState::link_load_bps(const std::string& from, const std::string& to) const {
@@ -307,10 +311,7 @@ json MeshState::link_json(const std::string& from, const std::string& to, const 
             {"loss_ppm", v.loss_ppm}, {"updated_ms", v.updated_ms}};
   const double load = link_load_bps(from, to);
   j["load_bps"] = load;
-  // Capacity: what the slower end declares (0: unknown, no utilisation).
-  const GatewayLive* a = gateway(from);
-  const GatewayLive* b = gateway(to);
-  const std::uint64_t cap = a && b ? std::min(a->declared_bps, b->declared_bps) : 0;
+  const std::uint64_t cap = link_capacity_bps(from, to);  // 0: unknown, no utilisation
   j["capacity_bps"] = cap;
   j["utilisation"] = cap ? load / static_cast<double>(cap) : 0.0;
   return j;

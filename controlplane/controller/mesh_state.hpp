@@ -107,6 +107,8 @@ class MeshState {
   const std::map<PathChoiceKey, std::vector<std::string>>& path_choices() const noexcept { return path_choices_; }
   // Offered load on the directed link from -> to, bits/s.
   double link_load_bps(const std::string& from, const std::string& to) const;
+  // What the slower end declares (0: unknown).
+  std::uint64_t link_capacity_bps(const std::string& from, const std::string& to) const;
 
   // Emits one delta with the load and link measurements changed since the
   // last call (coalesced: beacons do not each make a delta). False if none.

@@ -177,8 +177,7 @@ json what_if_json(const MeshState& state, const std::string& text, const common:
           {"links", std::move(links)},
           {"hot_links", hot},
           {"forecast", forecasts == nullptr ? json(nullptr)
-                                         : json{{"horizon_s", static_cast<double>(forecasts->config().horizon) *
-                                                                  static_cast<double>(forecasts->config().sample_interval_ns) / 1e9},
+                                         : json{{"horizon_s", forecasts->config().horizon_seconds()},
                                                 {"series", forecasts->series()}}},
           {"version", state.version()}};
 }

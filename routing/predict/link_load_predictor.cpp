@@ -26,16 +26,17 @@ std::unique_ptr<Forecaster> LinkLoadPredictor::fitted(const ForecasterConfig& co
 }
 
 void LinkLoadPredictor::install(const std::string& src, const std::string& dst, std::unique_ptr<Forecaster> forecaster) {
-  if (!forecaster) return;
+  if (forecaster) series_of(src, dst).model = std::move(forecaster);
+}
+
+LinkLoadPredictor::Series& LinkLoadPredictor::series_of(const std::string& src, const std::string& dst) {
   auto it = forecasters_.find({src, dst});
   if (it == forecasters_.end()) it = forecasters_.emplace(std::pair{src, dst}, Series{nullptr, LocalTrend(trend_)}).first;
-  it->second.model = std::move(forecaster);
+  return it->second;
 }
 
 void LinkLoadPredictor::update(const std::string& src, const std::string& dst, double load_mbps) {
-  auto it = forecasters_.find({src, dst});
-  if (it == forecasters_.end()) it = forecasters_.emplace(std::pair{src, dst}, Series{nullptr, LocalTrend(trend_)}).first;
-  Series& s = it->second;
+  Series& s = series_of(src, dst);
   if (!s.model) s.model = std::make_unique<AutoForecaster>(config_);  // too short to choose: persistence until refitted
   s.model->update(load_mbps);
   s.trend.update(load_mbps);

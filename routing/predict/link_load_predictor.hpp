@@ -63,6 +63,7 @@ class LinkLoadPredictor {
   };
   ForecasterConfig config_;
   int horizon_;
+  Series& series_of(const std::string& src, const std::string& dst);  // created on first sight
   TrendConfig trend_;
   std::map<std::pair<std::string, std::string>, Series> forecasters_;
 };
