@@ -31,6 +31,14 @@ std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603u
   return h;
 }
 
+// splitmix64's finaliser: FNV-1a alone leaves consecutive draw numbers
+// close together.
+std::uint64_t mix(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 std::size_t shared_links(const NamedPath& a, const NamedPath& b) {
   std::set<std::pair<std::string, std::string>> la;
   for (std::size_t i = 0; i + 1 < a.nodes.size(); ++i) la.insert({a.nodes[i], a.nodes[i + 1]});
@@ -46,6 +54,21 @@ std::uint64_t PathSelector::hold_for(const std::string& destination, const std::
   const double unit = static_cast<double>(h % 1'000'000) / 1'000'000.0;
   return config_.hold_ns + static_cast<std::uint64_t>(static_cast<double>(config_.hold_ns) *
                                                       config_.hold_jitter_fraction * unit);
+}
+
+double PathSelector::move_probability(double primary_cost, double challenger_cost) const noexcept {
+  if (config_.migration_rate <= 0) return 1;
+  if (!(primary_cost > 0)) return 1;
+  const double gain = std::clamp((primary_cost - challenger_cost) / primary_cost, 0.0, 1.0);
+  return std::min(1.0, config_.migration_rate * gain);
+}
+
+// Deterministic per gateway, key and draw (a restarted gateway replays its
+// draws; two gateways draw independently), uniform in [0, 1).
+double PathSelector::draw_unit(const std::string& destination, const std::string& traffic_class,
+                               std::uint64_t draw) const {
+  const std::uint64_t h = mix(fnv1a(traffic_class, fnv1a(destination, fnv1a(config_.gateway_id, 0x9e3779b97f4a7c15ull))) + draw);
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
 }
 
 Selection PathSelector::finish(State& st, const std::vector<NamedPath>& candidates, SelectionReason reason,
@@ -107,15 +130,27 @@ Selection PathSelector::update(const std::string& destination, const std::string
   if (st.pending != best.nodes) {
     st.pending = best.nodes;
     st.pending_since = now_ns;
+    st.next_draw_ns = 0;
   }
   // A clock that went backwards restarts the hold rather than ending it.
-  if (now_ns < st.pending_since) st.pending_since = now_ns;
-  if (now_ns - st.pending_since >= hold_for(destination, traffic_class)) {
-    st.primary = best;
-    st.pending.clear();
-    return finish(st, candidates, SelectionReason::better_for_hold, true);
+  if (now_ns < st.pending_since) {
+    st.pending_since = now_ns;
+    st.next_draw_ns = 0;
   }
-  return finish(st, candidates, SelectionReason::pending, false);
+  const double p = move_probability(current->cost, best.cost);
+  const std::uint64_t hold = hold_for(destination, traffic_class);
+  if (now_ns - st.pending_since >= hold && now_ns >= st.next_draw_ns) {
+    if (p >= 1 || draw_unit(destination, traffic_class, st.draws++) < p) {
+      st.primary = best;
+      st.pending.clear();
+      return finish(st, candidates, SelectionReason::better_for_hold, true);
+    }
+    st.next_draw_ns = now_ns + std::max<std::uint64_t>(hold / 3, 1);
+  }
+  Selection sel = finish(st, candidates, SelectionReason::pending, false);
+  sel.move_probability = p;
+  sel.drawn = st.next_draw_ns != 0;
+  return sel;
 }
 
 }  // namespace meshgw::routing

@@ -99,6 +99,7 @@ std::optional<NamedPath> selector_move(const Topology& topo, const DemandFlow& f
                                        const WhatIfConfig& cfg) {
   SelectorConfig sc = cfg.selector;
   sc.gateway_id = f.from;
+  sc.migration_rate = 0;  // where the flow goes once it moves, not in which round
   PathSelector selector(sc);
   selector.update(f.to, f.traffic_class, {primary}, 0);
   const CandidateQuery q{.from = f.from, .to = f.to, .traffic_class = f.traffic_class, .k = cfg.candidates,

@@ -144,7 +144,7 @@ struct Parser {
             "tunnel_probe_interval_ms",
             "sites", "key_port", "tunnel_mtu", "backups", "rekey_after_s", "rekey_after_bytes", "predict", "behind_nat", "nat_keepalive_ms",
             "forecast_interval_ms", "forecast_horizon", "forecast_season", "forecast_trend_window", "path_hold_ms",
-            "path_hold_jitter"});
+            "path_hold_jitter", "path_migration_rate"});
     ControllerSettings c;
     c.url = r.str("url");
     if (c.url.rfind("https://", 0) != 0) r.fail("url", "must be https://HOST:PORT of meshctld");
@@ -192,6 +192,7 @@ struct Parser {
       r.fail("forecast_trend_window", "must be 0 (off) or at least 3 samples");
     c.path_hold_ms = static_cast<unsigned>(r.integer("path_hold_ms", 0, 3600000, 10000));
     c.path_hold_jitter = r.has("path_hold_jitter") ? real(r, *t, "path_hold_jitter", 0, 10) : 0.5;
+    c.path_migration_rate = r.has("path_migration_rate") ? real(r, *t, "path_migration_rate", 0, 1) : 0.5;
     if (r.has("sites")) {
       for (const std::string& text : r.strings("sites")) c.sites.push_back(r.prefix("sites", text).to_string());
       sites_given_ = true;

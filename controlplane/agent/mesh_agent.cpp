@@ -285,6 +285,7 @@ void MeshAgent::replan(std::uint64_t now_ns, bool force) {
     pc.self = self_;
     pc.selector.hold_ns = std::uint64_t{settings_.path_hold_ms} * 1'000'000;
     pc.selector.hold_jitter_fraction = settings_.path_hold_jitter;
+    pc.selector.migration_rate = settings_.path_migration_rate;
     planner_ = std::make_unique<PathPlanner>(pc);
   }
   planner_->set_edge_transit(view_->policy().value("edge_transit", false));

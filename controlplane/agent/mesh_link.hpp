@@ -88,6 +88,11 @@ struct ControllerSettings {
   // link do not all leave it in the same instant, and the later ones see
   // the load the first ones took away before their own hold ends.
   double path_hold_jitter = 0.5;
+  // Once the hold is over, the move is taken with probability
+  // min(1, rate x relative gain), drawn again a third of the hold later if
+  // lost: of the gateways leaving a hot link for the same path, a share
+  // moves per round (routing/path_selector.hpp). 0: every one moves.
+  double path_migration_rate = 0.5;
 };
 
 // What the control thread knows that beacons carry.

@@ -125,6 +125,13 @@ CONFIGURATION
                                         = 0.5 times that again, different on
                                         every gateway) before traffic moves to
                                         it
+                 path_migration_rate = 0.5   then the move is drawn: it
+                                        happens with probability rate x gain
+                                        (the share of the cost it saves),
+                                        else is drawn again a third of the
+                                        hold later, so gateways leaving one
+                                        hot link do not all land together on
+                                        the next; 0: move as the hold ends
                  behind_nat = false     true on a gateway behind a NAT: its
                                         beacons (from the WAN address's port
                                         4500) tell the controller its NAT's

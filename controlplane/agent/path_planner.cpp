@@ -100,7 +100,12 @@ json PathPlanner::explain(const Topology& topo, const std::string& egress, const
     out["hysteresis"] = {{"relative_margin", config_.selector.relative_margin},
                          {"absolute_margin", config_.selector.absolute_margin},
                          {"hold_ns", selector_.hold_for(egress, traffic_class)},
-                         {"challenger_pending", sel.reason == SelectionReason::pending}};
+                         {"challenger_pending", sel.reason == SelectionReason::pending},
+                         {"migration_rate", config_.selector.migration_rate}};
+    if (sel.reason == SelectionReason::pending) {
+      out["hysteresis"]["move_probability"] = sel.move_probability;
+      out["hysteresis"]["hold_over"] = sel.drawn;
+    }
   }
   // Every other candidate and why it is not the primary.
   json alternatives = json::array();
@@ -118,6 +123,10 @@ json PathPlanner::explain(const Topology& topo, const std::string& egress, const
       verdict = "cheaper, but within the hysteresis margin";
     } else {
       verdict = "cheaper: must stay better for the hold time before traffic moves (hysteresis)";
+      if (config_.selector.migration_rate > 0)
+        verdict += ", then moves with probability " +
+                   std::to_string(static_cast<int>(selector_.move_probability(primary_cost, p.cost) * 100 + 0.5)) +
+                   " % per draw (herd damping)";
     }
     alternatives.push_back({{"nodes", p.nodes}, {"cost", p.cost}, {"verdict", verdict}});
   }

@@ -178,7 +178,14 @@ int explain(const std::vector<std::string>& args) {
     const auto& hy = e["hysteresis"];
     std::cout << "  hysteresis: a challenger must be " << fixed(hy["relative_margin"].get<double>() * 100, 0) << "% and "
               << fixed(hy["absolute_margin"].get<double>(), 2) << " cheaper for " << fixed(hy["hold_ns"].get<double>() / 1e9, 1)
-              << " s" << (hy["challenger_pending"].get<bool>() ? "; one is pending now" : "") << "\n";
+              << " s" << (hy["challenger_pending"].get<bool>() ? "; one is pending now" : "");
+    if (hy.contains("move_probability"))
+      std::cout << (hy.value("hold_over", false) ? ", its hold over, lost a draw" : "") << ", moves with probability "
+                << fixed(hy["move_probability"].get<double>() * 100, 0) << " % per draw";
+    else if (hy.value("migration_rate", 0.0) > 0)
+      std::cout << "; then a move is drawn (probability " << fixed(hy["migration_rate"].get<double>(), 2)
+                << " x the share of the cost saved)";
+    std::cout << "\n";
   }
   for (const auto& alt : e["alternatives"])
     std::cout << "  not " << joined(alt["nodes"], " > ") << " (cost " << fixed(alt["cost"].get<double>(), 3) << "): "

@@ -111,6 +111,7 @@ CASES = [
      "forecast_trend_window = 2: must be 0 (off) or at least 3 samples"),
     ("hold longer than an hour", with_controller(path_hold_ms=3600001), "path_hold_ms = 3600001"),
     ("hold jitter negative", with_controller(path_hold_jitter=-0.5), "path_hold_jitter = -0.5: must be in 0"),
+    ("migration rate over one", with_controller(path_migration_rate=1.5), "path_migration_rate = 1.5: must be in 0"),
     ("behind a NAT without an exception path", with_controller(behind_nat=True),
      "behind_nat = true: needs the wan port's address and exception_iface"),
     ("too many backups", with_controller(backups=9), "[controller] backups = 9: must be in 0..3"),

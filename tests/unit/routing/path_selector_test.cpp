@@ -17,7 +17,15 @@ SelectorConfig config() {
   SelectorConfig c;
   c.hold_ns = 10 * kSecond;
   c.hold_jitter_fraction = 0;  // exact times in these tests
+  c.migration_rate = 0;        // and moves as the hold ends (the draw has its own tests)
   c.gateway_id = "gw-a";
+  return c;
+}
+
+SelectorConfig damped(const std::string& gateway) {
+  SelectorConfig c = config();
+  c.migration_rate = 0.5;
+  c.gateway_id = gateway;
   return c;
 }
 
@@ -128,6 +136,125 @@ TEST(PathSelector, StateOfDepartedDestinationsIsDropped) {
   EXPECT_EQ(s.tracked(), 0u);
   // A returning destination starts afresh.
   EXPECT_EQ(s.update("z", "default", {kViaC}, 0).reason, SelectionReason::initial);
+}
+
+}  // namespace
+}  // namespace meshgw::routing
+
+namespace meshgw::routing {
+namespace {
+
+// Many gateways holding the same primary see the same cheaper challenger:
+// how many of them have moved after the hold and after each redraw.
+std::vector<std::size_t> moved_by_round(double primary_cost, double challenger_cost, std::size_t gateways,
+                                        std::size_t rounds) {
+  std::vector<PathSelector> selectors;
+  for (std::size_t g = 0; g < gateways; ++g) selectors.emplace_back(damped("gw-" + std::to_string(g)));
+  std::vector<bool> moved(gateways, false);
+  for (auto& s : selectors) s.update("z", "default", {kViaB, kViaC}, 0);
+  const std::vector<NamedPath> cands = {path(kViaC.nodes, challenger_cost), path(kViaB.nodes, primary_cost)};
+  for (auto& s : selectors) s.update("z", "default", cands, 1);  // the challenger appears
+  std::vector<std::size_t> out;
+  // Draws at the hold's end (10 s), then every third of the hold.
+  for (std::size_t r = 0; r < rounds; ++r) {
+    const std::uint64_t t = 1 + 10 * kSecond + r * (10 * kSecond / 3);
+    for (std::size_t g = 0; g < gateways; ++g) {
+      if (moved[g]) continue;
+      const Selection sel = selectors[g].update("z", "default", cands, t);
+      if (sel.changed) {
+        EXPECT_EQ(sel.reason, SelectionReason::better_for_hold);
+        moved[g] = true;
+      } else {
+        EXPECT_EQ(sel.reason, SelectionReason::pending);
+        EXPECT_TRUE(sel.drawn);
+      }
+    }
+    out.push_back(static_cast<std::size_t>(std::count(moved.begin(), moved.end(), true)));
+  }
+  return out;
+}
+
+TEST(PathSelectorHerdDamping, AShareOfTheGatewaysMovesPerRoundInProportionToTheGain) {
+  // Gain 0.8 at rate 0.5: 40 % of those still waiting move per draw.
+  const auto hot = moved_by_round(100, 20, 1000, 3);
+  EXPECT_GT(hot[0], 330u);
+  EXPECT_LT(hot[0], 470u);
+  const double second = static_cast<double>(hot[1] - hot[0]) / static_cast<double>(1000 - hot[0]);
+  EXPECT_GT(second, 0.33);
+  EXPECT_LT(second, 0.47);
+  EXPECT_GT(hot[2], hot[1]);
+  // Gain 0.2: 10 % per draw.
+  const auto mild = moved_by_round(100, 80, 1000, 1);
+  EXPECT_GT(mild[0], 60u);
+  EXPECT_LT(mild[0], 140u);
+}
+
+TEST(PathSelectorHerdDamping, ALostDrawWaitsAThirdOfTheHold) {
+  // Find a gateway whose first draw is lost, then check it is not drawn again early.
+  for (int g = 0; g < 100; ++g) {
+    PathSelector s(damped("gw-" + std::to_string(g)));
+    s.update("z", "default", {kViaB, kViaC}, 0);
+    const std::vector<NamedPath> cands = {path(kViaC.nodes, 88), path(kViaB.nodes, 100)};  // p = 0.06
+    s.update("z", "default", cands, kSecond);
+    const Selection first = s.update("z", "default", cands, 11 * kSecond);
+    if (first.changed) continue;
+    EXPECT_NEAR(first.move_probability, 0.06, 1e-12);
+    EXPECT_TRUE(first.drawn);
+    for (std::uint64_t ms = 11'001; ms < 11'000 + 3'333; ms += 50)
+      ASSERT_FALSE(s.update("z", "default", cands, ms * 1'000'000).changed) << ms;
+    return;
+  }
+  FAIL() << "every one of 100 gateways won a draw of probability 0.06";
+}
+
+TEST(PathSelectorHerdDamping, AFailedPrimaryIsNeverDrawn) {
+  PathSelector s(damped("gw-x"));
+  s.update("z", "default", {kViaB, kViaC}, 0);
+  const auto sel = s.update("z", "default", {path(kViaC.nodes, 25)}, kSecond);
+  EXPECT_TRUE(sel.changed);
+  EXPECT_EQ(sel.reason, SelectionReason::primary_failed);
+}
+
+TEST(PathSelectorHerdDamping, DrawsAreTheGatewaysOwnAndRepeatable) {
+  auto run = [](const std::string& gw) {
+    PathSelector s(damped(gw));
+    s.update("z", "default", {kViaB, kViaC}, 0);
+    const std::vector<NamedPath> cands = {path(kViaC.nodes, 50), path(kViaB.nodes, 100)};
+    s.update("z", "default", cands, 1);
+    for (std::uint64_t r = 0; r < 200; ++r)
+      if (s.update("z", "default", cands, 1 + 10 * kSecond + r * (10 * kSecond / 3)).changed) return r;
+    return std::uint64_t{1000};
+  };
+  EXPECT_EQ(run("gw-1"), run("gw-1"));
+  std::set<std::uint64_t> rounds;
+  for (int g = 0; g < 40; ++g) rounds.insert(run("gw-" + std::to_string(g)));
+  EXPECT_GE(rounds.size(), 4u);  // p = 0.25: the gateways move over several rounds
+  EXPECT_FALSE(rounds.contains(1000));
+}
+
+TEST(PathSelectorHerdDamping, AChallengerThatStopsBeingBetterStartsOver) {
+  PathSelector s(damped("gw-3"));
+  s.update("z", "default", {kViaB, kViaC}, 0);
+  const std::vector<NamedPath> cheaper = {path(kViaC.nodes, 98), path(kViaB.nodes, 100)};  // within the margin
+  const std::vector<NamedPath> better = {path(kViaC.nodes, 60), path(kViaB.nodes, 100)};
+  s.update("z", "default", better, kSecond);
+  s.update("z", "default", cheaper, 2 * kSecond);  // resets
+  const auto sel = s.update("z", "default", better, 3 * kSecond);
+  EXPECT_EQ(sel.reason, SelectionReason::pending);
+  EXPECT_FALSE(sel.drawn);  // a new hold, no draw yet
+  EXPECT_FALSE(s.update("z", "default", better, 12 * kSecond).changed);  // 9 s into the new hold
+}
+
+TEST(PathSelectorHerdDamping, RateZeroMovesEveryGatewayAtTheHoldsEnd) {
+  for (int g = 0; g < 50; ++g) {
+    SelectorConfig c = damped("gw-" + std::to_string(g));
+    c.migration_rate = 0;
+    PathSelector s(c);
+    s.update("z", "default", {kViaB, kViaC}, 0);
+    const std::vector<NamedPath> cands = {path(kViaC.nodes, 85), path(kViaB.nodes, 100)};
+    s.update("z", "default", cands, 1);
+    ASSERT_TRUE(s.update("z", "default", cands, 1 + 10 * kSecond).changed) << g;
+  }
 }
 
 }  // namespace
