@@ -313,6 +313,10 @@ rte_mbuf* Dataplane::wan_udp_frame(std::uint32_t dst_ipv4, std::uint16_t src_por
   store_be16(frame + 12, kEtherIpv4);
   std::uint8_t* ip = frame + kEthBytes;
   ip[0] = 0x45;
+  // DSCP CS6 (network control): the probes measure the link, so they ask
+  // for the queue a WAN gives its own control traffic rather than die in
+  // the data's (RFC 4594 4.1; the ESP outer header copies it).
+  ip[1] = 0xc0;
   store_be16(ip + 2, static_cast<std::uint16_t>(kIp + kUdp + payload_bytes));
   store_be16(ip + 6, 0x4000);
   ip[8] = ttl;

@@ -60,7 +60,7 @@ def plan(lab, seconds, warmup_s, ramp_s, hold_s, mean_kbps=150, seed=1):
     """Chooses the surging link and pair from the paths in use and builds the
     profile: the link the background loads most (its capacity known), the
     background scaled so that it fills about a third of it, and a surge on a
-    pair that crosses it, peaking at 95 % of its capacity (130 % together):
+    pair that crosses it (its two ends when they talk over it), peaking at 95 % of its capacity (130 % together):
     the surge, priced with its own rate on any other path, has nowhere
     better to go; the flows beside it must make room."""
     paths = wait_stable(lab)
@@ -80,7 +80,11 @@ def plan(lab, seconds, warmup_s, ramp_s, hold_s, mean_kbps=150, seed=1):
     scale = min(4.0, max(0.25, 0.35 / share)) if share > 0 else 1.0
     crossing = sorted((pair for pair, p in paths.items() if link in zip(p, p[1:])),
                       key=lambda pair: (base["rates"][pair[0]][pair[1]][0], pair))
-    a, b = crossing[0]
+    # The link's own two ends surge when they talk over it: every other path
+    # between them is longer and already carries traffic, so the surge stays
+    # on the link (a pair from further away may find a way round it, and the
+    # surge then fills some other link). Else the quietest pair crossing it.
+    a, b = tuple(link) if tuple(link) in crossing else crossing[0]
     surge = {"from": a, "to": b, "peak_kbps": round(0.95 * capacity[link]), "start_s": warmup_s,
              "ramp_s": ramp_s, "hold_s": hold_s}
     profile = demand_profile.build(lab.topo, seconds, mean_kbps=mean_kbps * scale, surge=surge, seed=seed)

@@ -119,6 +119,12 @@ done
 [[ "$count" == 6 ]] || fail "the controller did not learn the six links from the probes: $links"
 echo "links measured by TWAMP-light through the data planes:"
 ctl links
+# The probes and their replies are network control (DSCP CS6), for the
+# WAN's priority queue: a link congested by data still carries them.
+dscps="$(ip netns exec "$ns_ul" tshark -i br0 -c 6 -a duration:10 -f "udp port 862" -T fields -e ip.dsfield.dscp \
+  2>/dev/null | sort | uniq -c | tr -s ' ')" || true
+echo "DSCP of TWAMP-light packets seen on the underlay (count, value): $dscps"
+[[ "$dscps" == " 6 48" ]] || fail "every TWAMP-light packet should carry DSCP 48 (CS6): $dscps"
 
 # gw-a plans the direct path over the measured link.
 stats_a="$(sed -n 's/^meshgw: ready stats_port=//p' "$dir/a.log")"

@@ -212,7 +212,7 @@ def test_gateway_answers_arp_icmp_ndp_and_twamp(meshgw, tmp_path, keys):
     twamp = struct.pack("!IQH", 77, 0x1122334455667788, 0x8001) + b"\0" * 27
     wan_in = [
         Ether(src=h.PEER_MAC, dst=h.WAN_MAC) / IP(src=h.GW_B, dst=h.GW_A) / ICMP(id=3, seq=4) / Raw(b"u" * 20),
-        Ether(src=h.PEER_MAC, dst=h.WAN_MAC) / IP(src=h.GW_B, dst=h.GW_A, ttl=61) / UDP(sport=40000, dport=862) / Raw(twamp),
+        Ether(src=h.PEER_MAC, dst=h.WAN_MAC) / IP(src=h.GW_B, dst=h.GW_A, ttl=61, tos=0xc0) / UDP(sport=40000, dport=862) / Raw(twamp),
     ]
     with h.Gateway(meshgw, tmp_path, cfg, lan_frames=lan_in, wan_frames=wan_in) as gw:
         stats = gw.wait_received()
@@ -239,6 +239,8 @@ def test_gateway_answers_arp_icmp_ndp_and_twamp(meshgw, tmp_path, keys):
     tw = [f for f in wan_out if UDP in f][0]
     payload = bytes(tw[UDP].payload)
     assert tw[UDP].dport == 40000 and tw[UDP].sport == 862 and tw[IP].ttl == 255
+    assert tw[IP].tos == 0xc0, "the reply keeps the test packet's DSCP (CS6: the WAN's priority queue)"
+    assert tw[IP].chksum == recomputed_checksum(tw[IP])
     seq, _ts, _err, _mbz, rx_ts, sseq, sts, serr, _mbz2, sttl = struct.unpack("!IQHHQIQHHB", payload[:41])
     assert seq == 77 and sseq == 77 and sts == 0x1122334455667788 and serr == 0x8001 and sttl == 61
     assert rx_ts >> 32 > 3_900_000_000, "NTP seconds (since 1900) of today"

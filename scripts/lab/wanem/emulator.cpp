@@ -71,7 +71,8 @@ struct Direction {
   std::uint16_t from, to;
   LinkShaper shaper;
   std::deque<std::uint32_t> fifo;
-  std::uint64_t tx_packets = 0, tx_bytes = 0;
+  std::deque<std::uint32_t> priority_fifo;  // network control (link_shaper.hpp)
+  std::uint64_t tx_packets = 0, tx_bytes = 0, priority_packets = 0;
   std::uint64_t drops[kLinkDropKinds] = {};
   DelayHistogram queue_delay;
 };
@@ -123,10 +124,11 @@ struct Emulator::Impl {
       const std::uint64_t now = now_ns();
       std::uint64_t wait = 100'000'000;  // wake now and then for signals
       for (const Direction& d : dirs_)
-        if (!d.fifo.empty()) {
-          const std::uint64_t due = pool_[d.fifo.front()].release_ns;
-          wait = std::min(wait, due > now ? due - now : 0);
-        }
+        for (const auto* q : {&d.fifo, &d.priority_fifo})
+          if (!q->empty()) {
+            const std::uint64_t due = pool_[q->front()].release_ns;
+            wait = std::min(wait, due > now ? due - now : 0);
+          }
       const timespec ts{static_cast<time_t>(wait / 1000000000u), static_cast<long>(wait % 1000000000u)};
       const int ready = ppoll(fds.data(), fds.size(), &ts, nullptr);
       if (ready < 0 && errno != EINTR) throw std::runtime_error(std::string("ppoll: ") + std::strerror(errno));
@@ -167,7 +169,8 @@ struct Emulator::Impl {
                               {"tx_packets", d.tx_packets},
                               {"tx_bytes", d.tx_bytes},
                               {"drops", drops},
-                              {"queued_frames", d.fifo.size()},
+                              {"network_control_packets", d.priority_packets},
+                              {"queued_frames", d.fifo.size() + d.priority_fifo.size()},
                               {"queued_bytes", d.shaper.queued_bytes(now)},
                               {"queue_delay_ms",
                                {{"samples", d.queue_delay.count()},
@@ -323,26 +326,33 @@ struct Emulator::Impl {
       return;
     }
     Direction& dir = dirs_[static_cast<std::size_t>(d)];
-    const LinkShaper::Verdict v = dir.shaper.admit(now, f.len);
+    const bool control = is_network_control(f.bytes, f.len);
+    const LinkShaper::Verdict v = dir.shaper.admit(now, f.len, control);
     if (v.drop != LinkDrop::none) {
       ++dir.drops[static_cast<std::size_t>(v.drop)];
       pool_.put(id);
       return;
     }
-    dir.queue_delay.record(v.queued_ns);
     f.release_ns = v.release_ns;
+    if (control) {
+      ++dir.priority_packets;
+      dir.priority_fifo.push_back(id);
+      return;
+    }
+    dir.queue_delay.record(v.queued_ns);  // the data's queueing, which the demo reports
     dir.fifo.push_back(id);
   }
 
   void release_due(std::uint64_t now) {
     for (Direction& d : dirs_) {
-      while (!d.fifo.empty() && pool_[d.fifo.front()].release_ns <= now) {
-        const std::uint32_t id = d.fifo.front();
-        d.fifo.pop_front();
-        ++d.tx_packets;
-        d.tx_bytes += pool_[id].len;
-        ports_[d.to].tx.push_back(id);
-      }
+      for (auto* q : {&d.priority_fifo, &d.fifo})
+        while (!q->empty() && pool_[q->front()].release_ns <= now) {
+          const std::uint32_t id = q->front();
+          q->pop_front();
+          ++d.tx_packets;
+          d.tx_bytes += pool_[id].len;
+          ports_[d.to].tx.push_back(id);
+        }
     }
   }
 

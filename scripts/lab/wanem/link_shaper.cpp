@@ -32,7 +32,11 @@ const char* link_drop_name(LinkDrop d) noexcept {
   return "?";
 }
 
-LinkShaper::Verdict LinkShaper::admit(std::uint64_t now_ns, std::uint32_t bytes) noexcept {
+bool is_network_control(const std::uint8_t* frame, std::uint32_t len) noexcept {
+  return len >= 14 + 20 && frame[12] == 0x08 && frame[13] == 0x00 && (frame[14 + 1] >> 2) >= 48;
+}
+
+LinkShaper::Verdict LinkShaper::admit(std::uint64_t now_ns, std::uint32_t bytes, bool network_control) noexcept {
   Verdict v;
   if (!params_.up) {
     v.drop = LinkDrop::cut;
@@ -43,8 +47,10 @@ LinkShaper::Verdict LinkShaper::admit(std::uint64_t now_ns, std::uint32_t bytes)
     return v;
   }
   std::uint64_t departure = now_ns;
+  std::uint64_t& last_release = network_control ? priority_last_release_ns_ : last_release_ns_;
   if (params_.rate_mbit > 0) {
-    const std::uint64_t start = std::max(now_ns, busy_until_ns_);
+    std::uint64_t& busy_until = network_control ? priority_busy_until_ns_ : busy_until_ns_;
+    const std::uint64_t start = std::max(now_ns, busy_until);
     v.queued_ns = start - now_ns;
     if (static_cast<double>(v.queued_ns) > params_.queue_ms * 1e6) {
       v.drop = LinkDrop::queue_full;
@@ -52,16 +58,18 @@ LinkShaper::Verdict LinkShaper::admit(std::uint64_t now_ns, std::uint32_t bytes)
     }
     // bits / (Mbit/s) = microseconds; * 1000 for nanoseconds.
     const auto serialise = static_cast<std::uint64_t>(std::llround(bytes * 8.0 * 1000.0 / params_.rate_mbit));
-    busy_until_ns_ = start + serialise;
-    departure = busy_until_ns_;
+    busy_until = start + serialise;
+    departure = busy_until;
+    // The line time it took is the data's loss: what waits behind starts later.
+    if (network_control) busy_until_ns_ = std::max(busy_until_ns_, now_ns) + serialise;
   }
   double delay_ns = params_.delay_ms * 1e6;
   if (params_.jitter_ms > 0) {
     const double j = std::normal_distribution<double>(0.0, params_.jitter_ms * 1e6)(rng_);
     delay_ns = std::max(0.0, delay_ns + std::clamp(j, -3 * params_.jitter_ms * 1e6, 3 * params_.jitter_ms * 1e6));
   }
-  v.release_ns = std::max(last_release_ns_, departure + static_cast<std::uint64_t>(delay_ns));
-  last_release_ns_ = v.release_ns;
+  v.release_ns = std::max(last_release, departure + static_cast<std::uint64_t>(delay_ns));
+  last_release = v.release_ns;
   return v;
 }
 

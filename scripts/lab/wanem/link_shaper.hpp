@@ -5,6 +5,12 @@
 // link's rate (a bounded FIFO, its limit in milliseconds of queueing), then
 // takes the propagation delay plus jitter, and never overtakes an earlier
 // frame (jitter without reordering, as on a real link).
+// Network control (IPv4 DSCP CS6 or CS7: the gateways' TWAMP probes) has a
+// strict-priority queue of its own, as WAN carriers give it: such a frame
+// waits only behind other network-control frames and its serialisation
+// time is taken from the data behind it, so a link congested by data still
+// carries its probes (loss and cuts hit them like any frame). Without it a
+// full queue drops the probes too and the gateways see the link go down.
 #pragma once
 
 #include <cstdint>
@@ -39,8 +45,9 @@ class LinkShaper {
     std::uint64_t release_ns = 0;  // when the frame leaves the link (drop == none)
     std::uint64_t queued_ns = 0;   // how long it waits behind the rate limiter
   };
-  // A frame of `bytes` (Ethernet, without FCS) arriving at now_ns.
-  Verdict admit(std::uint64_t now_ns, std::uint32_t bytes) noexcept;
+  // A frame of `bytes` (Ethernet, without FCS) arriving at now_ns;
+  // network_control: in the priority queue.
+  Verdict admit(std::uint64_t now_ns, std::uint32_t bytes, bool network_control = false) noexcept;
 
   // New parameters apply to frames arriving from now on; the queue already
   // formed drains at the old rate.
@@ -54,7 +61,11 @@ class LinkShaper {
   std::mt19937_64 rng_;
   std::uint64_t busy_until_ns_ = 0;    // when the last admitted frame has been serialised
   std::uint64_t last_release_ns_ = 0;  // FIFO order
+  std::uint64_t priority_busy_until_ns_ = 0, priority_last_release_ns_ = 0;  // the same, network control
 };
+
+// Whether an Ethernet frame is IPv4 network control (DSCP CS6 or CS7).
+bool is_network_control(const std::uint8_t* frame, std::uint32_t len) noexcept;
 
 // Queueing delays of one link direction in 0.1 ms bins up to 2 s (the last
 // bin holds everything longer): percentiles and the maximum since reset.

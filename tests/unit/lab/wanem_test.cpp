@@ -106,6 +106,56 @@ TEST(LinkShaper, CutDropsEverythingAndRestoreBringsItBack) {
   EXPECT_EQ(s.admit(kMs, 100).drop, LinkDrop::none);
 }
 
+TEST(LinkShaper, NetworkControlCrossesACongestedLinkAndTakesItsLineTime) {
+  // 8 Mbit/s, 10 ms of queue: data offered at twice the rate fills it.
+  LinkShaper s({.delay_ms = 5, .rate_mbit = 8, .queue_ms = 10}, 1);
+  int data_dropped = 0, control_dropped = 0;
+  std::uint64_t worst_control_wait = 0;
+  std::uint64_t last_control_release = 0;
+  for (int k = 0; k < 2000; ++k) {
+    const std::uint64_t t = static_cast<std::uint64_t>(k) * kMs / 2;
+    data_dropped += s.admit(t, 1000).drop == LinkDrop::queue_full;
+    if (k % 20 == 0) {  // a 100-byte probe every 10 ms
+      const auto v = s.admit(t, 100, true);
+      control_dropped += v.drop != LinkDrop::none;
+      worst_control_wait = std::max(worst_control_wait, v.queued_ns);
+      EXPECT_GE(v.release_ns, last_control_release);  // in order among themselves
+      EXPECT_LT(v.release_ns, t + 6 * kMs);            // ahead of the 10 ms of data queued
+      last_control_release = v.release_ns;
+    }
+  }
+  EXPECT_GT(data_dropped, 900);
+  EXPECT_EQ(control_dropped, 0);
+  EXPECT_LT(worst_control_wait, kMs / 10);
+  // Their line time delays the data behind them: a frame just after a probe
+  // waits the probe's 0.1 ms more than one just before it.
+  LinkShaper q({.rate_mbit = 8, .queue_ms = 100}, 1);
+  q.admit(0, 1000);
+  q.admit(0, 100, true);
+  EXPECT_EQ(q.admit(0, 1000).queued_ns, kMs + kMs / 10);
+  // A cut and random loss still take them.
+  LinkShaper cut({.up = false}, 1);
+  EXPECT_EQ(cut.admit(0, 100, true).drop, LinkDrop::cut);
+}
+
+TEST(LinkShaper, NetworkControlIsDscpCs6OrCs7) {
+  std::uint8_t frame[64] = {};
+  frame[12] = 0x08;
+  frame[14] = 0x45;
+  EXPECT_FALSE(is_network_control(frame, sizeof frame));
+  frame[15] = 0xc0;  // CS6
+  EXPECT_TRUE(is_network_control(frame, sizeof frame));
+  frame[15] = 0xe0;  // CS7
+  EXPECT_TRUE(is_network_control(frame, sizeof frame));
+  frame[15] = 0xb8;  // EF: data, however urgent
+  EXPECT_FALSE(is_network_control(frame, sizeof frame));
+  frame[15] = 0xc0;
+  frame[13] = 0xdd;  // not IPv4
+  EXPECT_FALSE(is_network_control(frame, sizeof frame));
+  frame[13] = 0x00;
+  EXPECT_FALSE(is_network_control(frame, 20));  // too short for an IPv4 header
+}
+
 TEST(DelayHistogram, QuantilesAtBinResolution) {
   DelayHistogram h;
   EXPECT_EQ(h.quantile_ms(0.99), 0);
