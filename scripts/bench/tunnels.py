@@ -9,6 +9,7 @@ SYNOPSIS
     scripts/bench/tunnels.py [--tools meshgw,nebula,wireguard-go,strongswan,veth]
                              [--build DIR] [--seconds S] [--json FILE]
                              [--install] [--keep] [--no-offloads] [--quiet-wait S]
+                             [--udp-sender udp_pace|iperf3]
     scripts/bench/tunnels.py --help
 
 DESCRIPTION
@@ -77,24 +78,31 @@ MEASUREMENTS
                 the highest rate of UDP datagrams hostA -> hostB received
                 with under 1 % loss, at Ethernet FRAME sizes of 64 and 1400
                 bytes including the 4-byte FCS, i.e. UDP payloads of 18 and
-                1354 bytes (iperf3 -u -l 18 / -l 1354; IP packets of 46 and
-                1382 bytes, under every tunnel's MTU). iperf3 -u paces its
-                sender (-b RATE/BURST --pacing-timer 100: every 100 us it
-                checks its average rate since the start and sends only while
-                that is below RATE, BURST datagrams at a time, about one
-                tick's worth (1 to 32); not a flood, which would starve the
-                tunnel process on the same core). The search doubles the
+                1354 bytes (IP packets of 46 and 1382 bytes, under every
+                tunnel's MTU). The sender is udp_pace (scripts/bench/
+                udp_pace.cpp, built with meshgw as build/scripts/bench/
+                udp_pace): it wakes every 100 us (clock_nanosleep to an
+                absolute time, no busy loop: the tunnel process on its core
+                gets the rest) and sends the datagrams owed since the start
+                with sendmmsg, 32 at most per call; its receiver counts
+                distinct sequence numbers with recvmmsg. iperf3 -u
+                (--udp-sender iperf3, or when udp_pace is not built) costs
+                its sender a few microseconds a datagram and stops near
+                100 kpps at 64 bytes on this kind of machine (-b RATE/BURST
+                --pacing-timer 100, BURST about one tick's worth). Neither
+                floods: a flooding sender on the same core starves the
+                tunnel. The search doubles the
                 offered rate from 20 kpps while the loss stays under 1 %,
                 then bisects 3 times between the last rate that passed and
                 the first that failed; a rate
                 fails when two trials in a row lose 1 % or more; each trial
                 lasts --seconds / 3 (at least 1 s). Loss is 1 - received /
-                sent: what the client wrote against what the server counted
-                (its datagrams less the holes in the sequence), so datagrams
-                still queued when the trial ends count as lost, and a rate
-                that only fills buffers does not pass. The figure is the rate
-                received in the best passing trial (kpps). When iperf3 cannot
-                send what was asked (its core is full), the search stops
+                sent: what the sender sent against what the receiver counted
+                (iperf3: its datagrams less the holes in the sequence), so
+                datagrams still queued when the trial ends count as lost,
+                and a rate that only fills buffers does not pass. The figure
+                is the rate received in the best passing trial (kpps). When
+                the sender cannot send what was asked (its core is full), the search stops
                 there and udp*_limited_by says "sender".
     cpu_s_per_gb
                 CPU seconds of the tunnel processes (both gateways' meshgw,
@@ -128,6 +136,8 @@ OPTIONS
     --keep           keep the work directory (configs, keys, logs)
     --no-offloads    turn TX checksum/TSO/GSO/GRO off on every veth for every
                      tool (meshgw always has them off)
+    --udp-sender udp_pace|iperf3
+                     the UDP trials' sender and receiver (default udp_pace)
     --quiet-wait S   before each tool, wait up to S seconds (default 0) for
                      the machine to be under 15 % busy with other work
     --help           this page
@@ -135,7 +145,7 @@ OPTIONS
 OUTPUT
     A table on stdout, one row per tool that ran, then the ratio rows. The
     JSON array has one object per tool: tool, version, seconds,
-    udp_trial_seconds, tunnel_mtu_bytes, offloads, tcp_gbps, tcp_bytes,
+    udp_trial_seconds, udp_sender, tunnel_mtu_bytes, offloads, tcp_gbps, tcp_bytes,
     udp64_kpps_loss_free, udp64_loss_percent, udp64_limited_by,
     udp1400_kpps_loss_free, udp1400_loss_percent, udp1400_limited_by,
     udp64_udp_payload_bytes, udp1400_udp_payload_bytes,
@@ -334,6 +344,7 @@ class Bench:
         self.made = []
         self.cleanup_paths = []
         self.iperf = None
+        self.pacer = None        # udp_pace's path: the UDP trials use it instead of iperf3 -u
 
     # ---- processes and namespaces
     def path(self, name):
@@ -777,6 +788,42 @@ secrets {{
                 "others_percent": cpu["others_percent"]}
 
     def udp_trial(self, frame, kpps, seconds):
+        if self.pacer:
+            return self.pace_trial(frame, kpps, seconds)
+        return self.iperf_trial(frame, kpps, seconds)
+
+    def pace_trial(self, frame, kpps, seconds):
+        """One trial with udp_pace: its receiver in hostB (CPU 1), then its
+        sender in hostA (CPU 0); sent against distinct datagrams received."""
+        payload = frame - FCS - ETH - IP - UDP
+        port = 5301
+        recv = subprocess.Popen(["ip", "netns", "exec", self.ns["hb"], "taskset", "-c", str(CPU_B), self.pacer,
+                                 "recv", "--bind", f"{HOST_B}:{port}", "--seconds", f"{seconds + 5:g}",
+                                 "--idle-ms", "700"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        self.procs.append(("udp_pace-recv", recv))
+        try:
+            time.sleep(0.2)  # bound before the first datagram
+            send = run(["ip", "netns", "exec", self.ns["ha"], "taskset", "-c", str(CPU_A), self.pacer, "send",
+                        "--src", HOST_A, "--dst", f"{HOST_B}:{port}", "--bytes", str(payload),
+                        "--pps", f"{kpps * 1000:g}", "--seconds", f"{seconds:g}"], timeout=seconds + 15)
+            out, err = recv.communicate(timeout=seconds + 15)
+        except subprocess.TimeoutExpired:
+            os.killpg(recv.pid, signal.SIGKILL)
+            recv.wait()
+            raise Failed("udp_pace did not finish")
+        finally:
+            self.procs = [(n, q) for n, q in self.procs if q is not recv]
+        try:
+            tx, rx = json.loads(send.stdout), json.loads(out)
+        except ValueError:
+            raise Failed(f"udp_pace gave no JSON: {send.stdout[-300:]} {send.stderr[-300:]} {out[-300:]} {err[-300:]}")
+        secs = tx["seconds"] or seconds
+        sent, received = tx["sent"], rx["received"]
+        return {"offered_kpps": kpps, "sent_kpps": sent / secs / 1000, "received_kpps": received / secs / 1000,
+                "loss_percent": max(0.0, 100.0 * (sent - received) / sent) if sent else 100.0}
+
+    def iperf_trial(self, frame, kpps, seconds):
         payload = frame - FCS - ETH - IP - UDP
         bps = int(kpps * 1000 * payload * 8)
         # -b RATE/BURST: BURST datagrams per turn of iperf3's loop, about
@@ -914,7 +961,7 @@ def print_table(rows):
 def parse_args(argv):
     opts = {"tools": list(TOOLS), "build": os.environ.get("MESHGW_BUILD", os.path.join(ROOT, "build")),
             "seconds": 6.0, "json": None, "install": False, "keep": False, "offloads": True,
-            "quiet_wait": 0.0}
+            "quiet_wait": 0.0, "udp_sender": "udp_pace"}
     it = iter(argv)
     for a in it:
         if a in ("-h", "--help"):
@@ -922,7 +969,7 @@ def parse_args(argv):
             sys.exit(0)
         key, _, val = a.partition("=")
         try:
-            if key in ("--tools", "--build", "--seconds", "--json", "--quiet-wait"):
+            if key in ("--tools", "--build", "--seconds", "--json", "--quiet-wait", "--udp-sender"):
                 val = val if _ else next(it)
                 if key == "--tools":
                     opts["tools"] = [t.strip() for t in val.split(",") if t.strip()]
@@ -933,6 +980,10 @@ def parse_args(argv):
                     opts["seconds"] = float(val)
                     if not 1 <= opts["seconds"] <= 120:
                         raise ValueError("--seconds must be between 1 and 120")
+                elif key == "--udp-sender":
+                    if val not in ("udp_pace", "iperf3"):
+                        raise ValueError("--udp-sender must be udp_pace or iperf3")
+                    opts["udp_sender"] = val
                 elif key == "--quiet-wait":
                     opts["quiet_wait"] = float(val)
                     if not 0 <= opts["quiet_wait"] <= 3600:
@@ -986,6 +1037,12 @@ def main(argv):
     rows = []
     bench = None
     udp_seconds = max(1.0, opts["seconds"] / 3)
+    pacer = None
+    if opts["udp_sender"] == "udp_pace":
+        pacer = os.path.join(opts["build"], "scripts", "bench", "udp_pace")
+        if not os.access(pacer, os.X_OK):
+            log(f"{pacer} is not built: the UDP trials use iperf3 -u (build it with ninja -C {opts['build']})")
+            pacer = None
     log(f"tools {','.join(opts['tools'])}; TCP {opts['seconds']:g} s, UDP trials {udp_seconds:g} s; "
         f"work directory {workdir}")
     try:
@@ -1015,8 +1072,9 @@ def main(argv):
             if busy > BUSY_PERCENT:
                 log(f"warning: the machine is {busy:.0f} % busy with other work; the figures will be low")
             bench = Bench(tag, tool, workdir, opts["offloads"])
+            bench.pacer = pacer
             row = {"tool": tool, "version": version(tool, opts["build"]), "seconds": opts["seconds"],
-                   "udp_trial_seconds": udp_seconds,
+                   "udp_trial_seconds": udp_seconds, "udp_sender": "udp_pace" if pacer else "iperf3",
                    "tunnel_mtu_bytes": None if tool == "veth" else TUNNEL_MTU,
                    "offloads": opts["offloads"] and tool != "meshgw",
                    "background_cpu_percent": round(busy, 1)}
