@@ -82,10 +82,44 @@ Selection PathSelector::finish(State& st, const std::vector<NamedPath>& candidat
   std::vector<const NamedPath*> others;
   for (const NamedPath& c : candidates)
     if (c.nodes != st.primary.nodes) others.push_back(&c);
-  std::stable_sort(others.begin(), others.end(), [&](const NamedPath* a, const NamedPath* b) {
-    return shared_links(*a, st.primary) < shared_links(*b, st.primary);  // ties keep cost order
-  });
-  for (std::size_t i = 0; i < others.size() && i < config_.backups; ++i) sel.backups.push_back(*others[i]);
+  std::vector<std::size_t> shared;
+  for (const NamedPath* c : others) shared.push_back(shared_links(*c, st.primary));
+  std::vector<std::size_t> rank(others.size());
+  for (std::size_t i = 0; i < rank.size(); ++i) rank[i] = i;
+  std::stable_sort(rank.begin(), rank.end(), [&](std::size_t a, std::size_t b) { return shared[a] < shared[b]; });
+  // Backups are sticky: each one is a tunnel set up in advance (SPIs,
+  // relay entries, a key exchange), so one still usable stays unless the
+  // ranking's own choice beats it clearly (fewer links shared with the
+  // primary, or cheaper by the hysteresis margin). Re-ranked on every
+  // replan, two near-equal backups swapping places cost a tunnel each time.
+  const std::size_t n = std::min(others.size(), config_.backups);
+  auto was_backup = [&](std::size_t i) {
+    return std::find(st.backups.begin(), st.backups.end(), others[i]->nodes) != st.backups.end();
+  };
+  std::vector<bool> taken(others.size(), false);
+  for (std::size_t r = 0; r < n; ++r) taken[rank[r]] = true;  // the ranking's choice
+  // A former backup outside that choice displaces the worst-ranked chosen
+  // one that was not a backup, unless that one is clearly better.
+  std::size_t displace = n;  // walks the choice from its worst end
+  for (std::size_t r = n; r < rank.size(); ++r) {
+    const std::size_t p = rank[r];
+    if (!was_backup(p)) continue;
+    while (displace > 0 && was_backup(rank[displace - 1])) --displace;
+    if (displace == 0) break;
+    const std::size_t x = rank[displace - 1];
+    const double margin = std::max(config_.relative_margin * others[x]->cost, config_.absolute_margin);
+    if (shared[p] <= shared[x] && others[p]->cost <= others[x]->cost + margin) {
+      taken[x] = false;
+      taken[p] = true;
+      --displace;
+    }
+  }
+  st.backups.clear();
+  for (const std::size_t i : rank)
+    if (taken[i]) {
+      sel.backups.push_back(*others[i]);
+      st.backups.push_back(others[i]->nodes);
+    }
   return sel;
 }
 

@@ -30,7 +30,9 @@
 // with stale information", PODC 2005, which converges where moving at once
 // oscillates). A failed primary (rule 2) is never drawn: it moves at once.
 // Backups: the best other candidates, preferring those sharing the fewest
-// links with the primary.
+// links with the primary; sticky: a backup still usable stays unless the
+// ranking's choice shares fewer links with the primary or is cheaper by the
+// hysteresis margin (each backup is a tunnel set up in advance).
 //
 // Paths are named by node ids, not indices, so a state survives topology
 // rebuilds. Time is passed in (nanoseconds, any monotonic origin). Pure.
@@ -100,6 +102,7 @@ class PathSelector {
   struct State {
     bool has_route = false;
     NamedPath primary;
+    std::vector<std::vector<std::string>> backups;  // last handed out, kept while still good
     std::vector<std::string> pending;  // challenger nodes, empty if none
     std::uint64_t pending_since = 0;
     std::uint64_t next_draw_ns = 0;    // after a lost draw

@@ -104,6 +104,47 @@ TEST(PathSelector, BackupsPreferDisjointPaths) {
   EXPECT_EQ(sel.backups[0].nodes, (std::vector<std::string>{"a", "c", "z"}));
 }
 
+std::set<std::vector<std::string>> backup_set(const Selection& sel) {
+  std::set<std::vector<std::string>> out;
+  for (const auto& b : sel.backups) out.insert(b.nodes);
+  return out;
+}
+
+TEST(PathSelector, BackupsStayWhileStillGood) {
+  PathSelector s(config());
+  const std::vector<std::string> via_c = {"a", "c", "z"}, via_d = {"a", "d", "z"}, via_e = {"a", "e", "z"};
+  const auto first = s.update("z", "default", {path(kViaB.nodes, 10), path(via_c, 20), path(via_d, 21), path(via_e, 22)}, 0);
+  ASSERT_EQ(backup_set(first), (std::set<std::vector<std::string>>{via_c, via_d}));
+  // e and d swap places by a little, again and again: the backups stay.
+  for (std::uint64_t t = 1; t < 50; ++t) {
+    const double d = (t % 2) ? 21.5 : 20.5, e = (t % 2) ? 20.8 : 21.6;
+    std::vector<NamedPath> cands = {path(kViaB.nodes, 10), path(via_c, 20), path(via_d, d), path(via_e, e)};
+    std::sort(cands.begin(), cands.end(), [](const auto& x, const auto& y) { return x.cost < y.cost; });
+    ASSERT_EQ(backup_set(s.update("z", "default", cands, t * kSecond)), (std::set<std::vector<std::string>>{via_c, via_d}))
+        << t;
+  }
+  // d fails: e takes its place.
+  auto sel = s.update("z", "default", {path(kViaB.nodes, 10), path(via_c, 20), path(via_e, 22)}, 60 * kSecond);
+  EXPECT_EQ(backup_set(sel), (std::set<std::vector<std::string>>{via_c, via_e}));
+  // d is back, and clearly cheaper than e (beyond the 10 % margin): it displaces e.
+  sel = s.update("z", "default", {path(kViaB.nodes, 10), path(via_d, 15), path(via_c, 20), path(via_e, 22)}, 61 * kSecond);
+  EXPECT_EQ(backup_set(sel), (std::set<std::vector<std::string>>{via_c, via_d}));
+  // The best backup first, as the ranking orders them.
+  EXPECT_EQ(sel.backups[0].nodes, via_d);
+}
+
+TEST(PathSelector, AMoreDisjointPathDisplacesAStickyBackup) {
+  const std::vector<std::string> shares_b = {"a", "b", "y", "z"}, via_d = {"a", "d", "z"};
+  SelectorConfig one = config();
+  one.backups = 1;
+  PathSelector single(one);
+  auto sel = single.update("z", "default", {path(kViaB.nodes, 10), path(shares_b, 11)}, 0);
+  ASSERT_EQ(sel.backups.at(0).nodes, shares_b);
+  // A path sharing no link with the primary appears, even a dearer one: it is the backup.
+  sel = single.update("z", "default", {path(kViaB.nodes, 10), path(shares_b, 11), path(via_d, 30)}, kSecond);
+  EXPECT_EQ(sel.backups.at(0).nodes, via_d);
+}
+
 TEST(PathSelector, KeysAreIndependentAndHoldIsSpreadPerGateway) {
   SelectorConfig c = config();
   c.hold_jitter_fraction = 0.5;
