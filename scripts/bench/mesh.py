@@ -23,7 +23,7 @@ Rows (also written to --json FILE as an array):
   surge             --surges times, the lab's surge experiment
                     (scripts/lab/surge.py): the demand profile between all
                     sites with one pair surging to 130 % of the busiest
-                    link, replayed with the gateways pricing the loads
+                    link (itself 95 %, on the wire), replayed with the gateways pricing the loads
                     measured now and with forecasts (the mesh policy's
                     "predict"; the order alternates between repetitions),
                     one row per mode: on the surging link link_loss_percent

@@ -11,8 +11,9 @@ what happens in numbered steps with their figures:
   3. traffic flows: site traffic between every pair (path, RTT, rate)
   4. a multi-hop path: tshark on each hop's link decodes its ESP, SPIs as
      the controller allocated them, relayed without keys at the transits
-  5. a link fails: cut on the path of a steady stream; the gap until the
-     backup carries it, and the new path
+  5. a link fails: three cuts in turn, each of the first link of a steady
+     stream's path then; the gap until the backup carries it (the median
+     of the three is the figure), and the new path
   6. a surge: the demand profile (demand_profile.py: Abilene's matrices
      when ../shared/data is there, else generated) with one pair surging
      on the busiest link, replayed twice: the gateways pricing the loads
@@ -234,7 +235,9 @@ def main():
         stream = udp_stream(lab, a, b, 200, 2, 6100)
         time.sleep(0.5)
         lab.stop("tshark")
-        decoded = lab.run("ul", "tshark", "-r", capture, "-Y", "esp", "-T", "fields", "-e", "ip.src", "-e", "ip.dst",
+        # Niced like the capture: decoding a few MB takes a core for a
+        # second, and eleven gateways' control threads share the other.
+        decoded = lab.run("ul", "nice", "-n", "10", "tshark", "-r", capture, "-Y", "esp", "-T", "fields", "-e", "ip.src", "-e", "ip.dst",
                           "-e", "esp.spi", "-e", "esp.sequence", check=False)
         by_ip = {lab.wan_ip(n): n for n in lab.nodes}
         # SPI -> (from, to) -> sequence numbers seen (a frame shows on both ends' interfaces).
@@ -275,32 +278,43 @@ def main():
                       f"move at once, {verdicts.count('lost')} lost, {w['hot_links']} links hot")
             except (mesh_lab.LabError, KeyError, ValueError) as e:
                 print(f"meshctl whatif: {e}")
-        cut = []
-        path_before = []
-
-        def do_cut():
-            time.sleep(1.5)
-            # The path in use now (paths move with load and measurements).
-            path_before.extend(lab.active_path(a, b) or [])
-            cut.extend(path_before[:2])
-            lab.wanem_ctl("cut", f"{cut[0]}-{cut[1]}")
-            print(f"cut {cut[0]}-{cut[1]}, the first link of {a} -> {b} ({' > '.join(path_before)}), "
-                  f"under a {rate} pkt/s stream", flush=True)
+        # Three cuts, one after the other, each of the first link of the path
+        # a -> b takes then (the one before is restored first); the gap is
+        # their median: on two cores shared by eleven gateways one cut can
+        # land on a stalled scheduler, and one figure would be that stall's.
         rate = 500
-        failover = udp_stream(lab, a, b, rate, 4, 6101, during=do_cut)
-        path_after = lab.active_path(a, b)
-        lab.wanem_ctl("restore", f"{cut[0]}-{cut[1]}")
-        # A stream that never came back has no long gap between arrivals:
-        # it ends early. Recovered means its last datagrams arrived.
-        recovered = failover["highest_seq"] >= 0.97 * rate * 4 - 1
-        figures["failover"] = {"cut": list(cut), "path_before": path_before, "path_after": path_after,
-                               "gap_ms": failover["max_gap_ms"] if recovered else None, "recovered": recovered,
-                               "lost": failover["lost"], "received": failover["received"]}
-        if not recovered:
-            raise mesh_lab.LabError(f"the stream did not come back after the cut ({failover})")
-        print(f"traffic moved from {' > '.join(path_before)} to {' > '.join(path_after or ['?'])}: "
-              f"longest gap {failover['max_gap_ms']:.0f} ms, {failover['lost']} of "
-              f"{failover['lost'] + failover['received']} datagrams lost (goal: gap under 300 ms)")
+        cuts = []
+        for k in range(3):
+            cut, path_before = [], []
+
+            def do_cut():
+                time.sleep(1.5)
+                # The path in use now (paths move with load and measurements).
+                path_before.extend(lab.active_path(a, b) or [])
+                cut.extend(path_before[:2])
+                lab.wanem_ctl("cut", f"{cut[0]}-{cut[1]}")
+                print(f"cut {k + 1}: {cut[0]}-{cut[1]}, the first link of {a} -> {b} ({' > '.join(path_before)}), "
+                      f"under a {rate} pkt/s stream", flush=True)
+            failover = udp_stream(lab, a, b, rate, 4, 6101 + k, during=do_cut)
+            path_after = lab.active_path(a, b)
+            lab.wanem_ctl("restore", f"{cut[0]}-{cut[1]}")
+            # A stream that never came back has no long gap between arrivals:
+            # it ends early. Recovered means its last datagrams arrived.
+            recovered = failover["highest_seq"] >= 0.97 * rate * 4 - 1
+            if not recovered:
+                raise mesh_lab.LabError(f"the stream did not come back after cut {k + 1} ({failover})")
+            cuts.append({"cut": list(cut), "path_before": path_before, "path_after": path_after,
+                         "gap_ms": failover["max_gap_ms"], "recovered": recovered,
+                         "lost": failover["lost"], "received": failover["received"]})
+            print(f"  traffic moved from {' > '.join(path_before)} to {' > '.join(path_after or ['?'])}: "
+                  f"longest gap {failover['max_gap_ms']:.0f} ms, {failover['lost']} of "
+                  f"{failover['lost'] + failover['received']} datagrams lost")
+            time.sleep(0.5)
+        gaps = sorted(c["gap_ms"] for c in cuts)
+        figures["failover"] = dict(cuts[0], gap_ms=gaps[len(gaps) // 2], gap_ms_max=gaps[-1], cuts=cuts,
+                                   recovered=all(c["recovered"] for c in cuts))
+        print(f"failover gap: median {gaps[len(gaps) // 2]:.0f} ms of {len(cuts)} cuts "
+              f"({', '.join(f'{g:.0f}' for g in gaps)} ms; goal: under 300 ms)")
 
         step(6, "a surge: forecast, and moved before the link saturates")
         warmup, ramp, hold = (10, 20, 8) if args.short else (12, 25, 12)
@@ -389,7 +403,7 @@ def main():
                  ("datagrams lost at 100 kbit/s per pair", f"{figures['demand_lost_fraction'] * 100:.2f} %"),
                  ("longest path, hops with its ESP seen", f"{figures['multihop']['hops']}, "
                                                          f"{figures['multihop']['hops_with_esp']}"),
-                 ("failover gap", f"{figures['failover']['gap_ms']:.0f} ms"),
+                 ("failover gap, median of 3 cuts", f"{figures['failover']['gap_ms']:.0f} ms"),
                  ("surging link lost, forecast / load now", f"{f_on['link_loss_fraction'] * 100:.2f} % / "
                                                             f"{f_off['link_loss_fraction'] * 100:.2f} %"),
                  ("its queueing p99, forecast / load now", f"{f_on['link_queue_delay_ms_p99']:.1f} / "

@@ -80,7 +80,7 @@ def load_topology(path):
 
 
 class Lab:
-    def __init__(self, topo, build, workdir=None, tag=None, say=print, probe_interval_ms=20, path_hold_ms=3000,
+    def __init__(self, topo, build, workdir=None, tag=None, say=print, probe_interval_ms=20, probe_timeout_ms=None, path_hold_ms=3000,
                  path_hold_jitter=0.5):
         self.topo = topo
         self.build = build
@@ -88,6 +88,12 @@ class Lab:
         self.dir = workdir or tempfile.mkdtemp(prefix="meshgw-lab-")
         self.say = say
         self.probe_interval_ms = probe_interval_ms
+        # A reply not back after 100 ms is lost (or twice the longest link's
+        # RTT plus 15 ms, on a topology with longer links). 60 ms took
+        # links down dozens of times a run when a busy second stalled the
+        # workers that reflect the probes, and the paths churned.
+        longest_rtt = 2 * max((l["delay_ms"] + 3 * l.get("jitter_ms", 0) for l in topo["links"]), default=0)
+        self.probe_timeout_ms = probe_timeout_ms or max(100, round(2 * longest_rtt + 15))
         self.path_hold_ms = path_hold_ms
         self.path_hold_jitter = path_hold_jitter
         self.namespaces = []
@@ -285,14 +291,15 @@ longitude = {node['lon']}
 # Plan as far ahead as the routing takes to act: a move waits path_hold_ms
 # to 1.5 times that (path_hold_jitter spreads the gateways) after the mesh
 # state, a beacon late, has shown the load; the forecast looks 10 s ahead.
-# (A wider spread, 2 to 6 s, did not damp the herding on the surging link.)
+# (A wider spread, 2 to 6 s, did not damp the herding on the surging link;
+# the migration draw after the hold does: path_migration_rate, default 0.5.)
 forecast_interval_ms = 500
 forecast_horizon = 20
 forecast_trend_window = 20
 path_hold_ms = {self.path_hold_ms}
 path_hold_jitter = {self.path_hold_jitter}
 probe_interval_ms = {self.probe_interval_ms}
-probe_timeout_ms = 100
+probe_timeout_ms = {self.probe_timeout_ms}
 probe_down_after = 3
 tunnel_probe_interval_ms = 1000
 [[port]]

@@ -20,6 +20,17 @@ import demand_profile
 
 PY = mesh_lab.PY
 HERE = mesh_lab.HERE
+DATAGRAM_BYTES = 1000  # UDP payload of the demand's datagrams
+
+
+def wire_factor(payload=DATAGRAM_BYTES):
+    """Bytes a datagram of the demand takes on a link (what wanem's rate
+    limit counts: the Ethernet frame) per byte of its payload: inner IPv4
+    and UDP, ESP (header, IV, padding to 4 with its 2 trailer bytes, ICV),
+    outer UDP 4500, IPv4 and Ethernet."""
+    inner = 20 + 8 + payload
+    esp = 8 + 8 + inner + (-(inner + 2)) % 4 + 2 + 16
+    return (14 + 20 + 8 + esp) / payload
 
 
 def link_loads(lab, paths, rates, second):
@@ -60,9 +71,11 @@ def plan(lab, seconds, warmup_s, ramp_s, hold_s, mean_kbps=150, seed=1):
     """Chooses the surging link and pair from the paths in use and builds the
     profile: the link the background loads most (its capacity known), the
     background scaled so that it fills about a third of it, and a surge on a
-    pair that crosses it (its two ends when they talk over it), peaking at 95 % of its capacity (130 % together):
-    the surge, priced with its own rate on any other path, has nowhere
-    better to go; the flows beside it must make room."""
+    pair that crosses it (its two ends when they talk over it), peaking at
+    95 % of its capacity (130 % together), all on the wire (ESP and headers
+    counted: a surge over the capacity on its own would lose whatever the
+    routing did): the surge, priced with its own rate on any other path,
+    has nowhere better to go; the flows beside it must make room."""
     paths = wait_stable(lab)
     capacity = {}
     for l in lab.topo["links"]:
@@ -77,7 +90,8 @@ def plan(lab, seconds, warmup_s, ramp_s, hold_s, mean_kbps=150, seed=1):
     if not candidates:
         raise mesh_lab.LabError("no link carries traffic: the surge has nowhere to go")
     share, link = max(candidates)
-    scale = min(4.0, max(0.25, 0.35 / share)) if share > 0 else 1.0
+    wire = wire_factor()
+    scale = min(4.0, max(0.25, 0.35 / (share * wire))) if share > 0 else 1.0
     crossing = sorted((pair for pair, p in paths.items() if link in zip(p, p[1:])),
                       key=lambda pair: (base["rates"][pair[0]][pair[1]][0], pair))
     # The link's own two ends surge when they talk over it: every other path
@@ -85,12 +99,12 @@ def plan(lab, seconds, warmup_s, ramp_s, hold_s, mean_kbps=150, seed=1):
     # on the link (a pair from further away may find a way round it, and the
     # surge then fills some other link). Else the quietest pair crossing it.
     a, b = tuple(link) if tuple(link) in crossing else crossing[0]
-    surge = {"from": a, "to": b, "peak_kbps": round(0.95 * capacity[link]), "start_s": warmup_s,
+    surge = {"from": a, "to": b, "peak_kbps": round(0.95 * capacity[link] / wire), "start_s": warmup_s,
              "ramp_s": ramp_s, "hold_s": hold_s}
     profile = demand_profile.build(lab.topo, seconds, mean_kbps=mean_kbps * scale, surge=surge, seed=seed)
     # The second the offered load on the link passes its capacity (on the paths of now).
     over = next((s for s in range(seconds)
-                 if link_loads(lab, paths, profile["rates"], s).get(link, 0) > capacity[link]), None)
+                 if link_loads(lab, paths, profile["rates"], s).get(link, 0) * wire > capacity[link]), None)
     return {"link": list(link), "capacity_kbps": capacity[link], "pairs_crossing": [list(p) for p in crossing],
             "surge": surge, "saturates_at_s": over, "profile": profile, "paths": paths}
 
@@ -149,7 +163,7 @@ def run(lab, experiment, predict, port, on_host, during=None):
         with open(path, "w") as f:
             json.dump({lab.host_ip(b): r for b, r in by_dst.items()}, f)
         senders.append(subprocess.Popen([*on_host(lab, a), PY, os.path.join(HERE, "demand.py"), "send",
-                                         "--port", str(port), "--duration", str(seconds), "--size", "1000",
+                                         "--port", str(port), "--duration", str(seconds), "--size", str(DATAGRAM_BYTES),
                                          "--rates", path, "--source-id", str(i)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     t0 = time.monotonic()
