@@ -804,7 +804,7 @@ secrets {{
         self.procs.append(("udp_pace-recv", recv))
         try:
             time.sleep(0.2)  # bound before the first datagram
-            send = run(["ip", "netns", "exec", self.ns["ha"], "taskset", "-c", str(CPU_A), self.pacer, "send",
+            sent_json = run(["ip", "netns", "exec", self.ns["ha"], "taskset", "-c", str(CPU_A), self.pacer, "send",
                         "--src", HOST_A, "--dst", f"{HOST_B}:{port}", "--bytes", str(payload),
                         "--pps", f"{kpps * 1000:g}", "--seconds", f"{seconds:g}"], timeout=seconds + 15)
             out, err = recv.communicate(timeout=seconds + 15)
@@ -815,9 +815,9 @@ secrets {{
         finally:
             self.procs = [(n, q) for n, q in self.procs if q is not recv]
         try:
-            tx, rx = json.loads(send.stdout), json.loads(out)
+            tx, rx = json.loads(sent_json), json.loads(out)
         except ValueError:
-            raise Failed(f"udp_pace gave no JSON: {send.stdout[-300:]} {send.stderr[-300:]} {out[-300:]} {err[-300:]}")
+            raise Failed(f"udp_pace gave no JSON: {sent_json[-300:]} {out[-300:]} {err[-300:]}")
         secs = tx["seconds"] or seconds
         sent, received = tx["sent"], rx["received"]
         return {"offered_kpps": kpps, "sent_kpps": sent / secs / 1000, "received_kpps": received / secs / 1000,
