@@ -12,11 +12,22 @@
 // so duplicates do not hide losses.
 //
 //   udp_pace send --src IP --dst IP:PORT --bytes N --pps R --seconds S
+//                 [--iface IFACE --dst-mac MAC]
 //   udp_pace recv --bind IP:PORT --seconds S [--idle-ms 500]
+//
+// With --iface the sender writes whole Ethernet frames (IPv4, UDP with no
+// checksum, as RFC 768 allows) to IFACE on an AF_PACKET socket that skips
+// the qdisc, addressed to MAC (the next hop): no UDP, IP or neighbour code
+// of its own kernel, about half the cost of a datagram, so the tunnel on
+// its core is what is measured, not the sender's stack.
 //
 // Both print one JSON object on stdout. Linux only.
 #include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,10 +57,11 @@ std::uint64_t now_ns() {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "udp_pace: %s\n"
-               "usage: udp_pace send --src IP --dst IP:PORT --bytes N --pps R --seconds S\n"
+               "usage: udp_pace send --src IP --dst IP:PORT --bytes N --pps R --seconds S [--iface IFACE --dst-mac MAC]\n"
                "       udp_pace recv --bind IP:PORT --seconds S [--idle-ms MS]\n"
                "  send: N bytes of UDP payload (12..%zu), R datagrams a second, paced every 100 us\n"
-               "        in sendmmsg batches; prints {\"sent\", \"skipped\" (what the pacing could not\n"
+               "        in sendmmsg batches (--iface: as Ethernet frames to MAC on IFACE, past the\n"
+               "        kernel's UDP and IP); prints {\"sent\", \"skipped\" (what the pacing could not\n"
                "        send in time), \"seconds\", \"send_errors\"}\n"
                "  recv: counts distinct sequence numbers until S seconds have passed, or MS (default\n"
                "        500) without a datagram once one came; prints {\"received\", \"duplicates\",\n"
@@ -105,14 +117,95 @@ std::uint64_t load_be(const std::uint8_t* p, int bytes) {
   return v;
 }
 
-int send_mode(const sockaddr_in& src, const sockaddr_in& dst, std::size_t bytes, double pps, double seconds) {
-  const int fd = udp_socket();
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0 ||
-      connect(fd, reinterpret_cast<const sockaddr*>(&dst), sizeof dst) != 0) {
-    std::perror("udp_pace: bind/connect");
-    return 1;
+std::uint16_t ipv4_checksum(const std::uint8_t* h) {
+  std::uint32_t sum = 0;
+  for (int i = 0; i < 20; i += 2) sum += static_cast<std::uint32_t>(h[i] << 8 | h[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
+// The Ethernet, IPv4 and UDP headers of every frame (--iface); the payload follows.
+std::vector<std::uint8_t> frame_headers(const std::uint8_t src_mac[6], const std::uint8_t dst_mac[6],
+                                        const sockaddr_in& src, const sockaddr_in& dst, std::size_t bytes) {
+  std::vector<std::uint8_t> h(14 + 20 + 8, 0);
+  std::memcpy(h.data(), dst_mac, 6);
+  std::memcpy(h.data() + 6, src_mac, 6);
+  h[12] = 0x08;
+  std::uint8_t* ip = h.data() + 14;
+  ip[0] = 0x45;
+  store_be(ip + 2, 20 + 8 + bytes, 2);
+  store_be(ip + 6, 0x4000, 2);  // DF
+  ip[8] = 64;
+  ip[9] = 17;
+  std::memcpy(ip + 12, &src.sin_addr, 4);
+  std::memcpy(ip + 16, &dst.sin_addr, 4);
+  store_be(ip + 10, ipv4_checksum(ip), 2);
+  std::uint8_t* udp = ip + 20;
+  store_be(udp, 5300, 2);
+  std::memcpy(udp + 2, &dst.sin_port, 2);
+  store_be(udp + 4, 8 + bytes, 2);  // checksum 0: none (IPv4)
+  return h;
+}
+
+bool parse_mac(const std::string& text, std::uint8_t out[6]) {
+  unsigned v[6];
+  char end = 0;
+  if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6) return false;
+  for (int i = 0; i < 6; ++i) {
+    if (v[i] > 255) return false;
+    out[i] = static_cast<std::uint8_t>(v[i]);
   }
-  std::vector<std::uint8_t> payload(kBatch * bytes, 0);
+  return true;
+}
+
+int send_mode(const sockaddr_in& src, const sockaddr_in& dst, std::size_t bytes, double pps, double seconds,
+              const std::string& iface, const std::string& dst_mac) {
+  int fd = -1;
+  std::vector<std::uint8_t> headers;
+  sockaddr_ll ll{};
+  if (iface.empty()) {
+    fd = udp_socket();
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof src) != 0 ||
+        connect(fd, reinterpret_cast<const sockaddr*>(&dst), sizeof dst) != 0) {
+      std::perror("udp_pace: bind/connect");
+      return 1;
+    }
+  } else {
+    std::uint8_t mac[6], own[6];
+    if (!parse_mac(dst_mac, mac)) usage(("--dst-mac '" + dst_mac + "': want six hex bytes, aa:bb:cc:dd:ee:ff").c_str());
+    fd = socket(AF_PACKET, SOCK_RAW, 0);  // protocol 0: sends only
+    if (fd < 0) {
+      std::perror("udp_pace: AF_PACKET socket (needs root)");
+      return 1;
+    }
+    ifreq ifr{};
+    std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", iface.c_str());
+    if (ioctl(fd, SIOCGIFINDEX, &ifr) != 0) {
+      std::fprintf(stderr, "udp_pace: --iface %s: no such interface\n", iface.c_str());
+      return 1;
+    }
+    ll.sll_family = AF_PACKET;
+    ll.sll_ifindex = ifr.ifr_ifindex;
+    ll.sll_halen = 6;
+    std::memcpy(ll.sll_addr, mac, 6);
+    if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0) {
+      std::perror("udp_pace: SIOCGIFHWADDR");
+      return 1;
+    }
+    std::memcpy(own, ifr.ifr_hwaddr.sa_data, 6);
+    const int one = 1;
+    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one);
+    const int buf = 8 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&ll), sizeof ll) != 0) {
+      std::perror("udp_pace: bind to the interface");
+      return 1;
+    }
+    headers = frame_headers(own, mac, src, dst, bytes);
+  }
+  const std::size_t slot = headers.size() + bytes;
+  std::vector<std::uint8_t> payload(kBatch * slot, 0);
+  for (unsigned k = 0; k < kBatch; ++k) std::memcpy(payload.data() + k * slot, headers.data(), headers.size());
   mmsghdr msgs[kBatch];
   iovec iov[kBatch];
   std::uint64_t sent = 0, errors = 0;
@@ -134,13 +227,18 @@ int send_mode(const sockaddr_in& src, const sockaddr_in& dst, std::size_t bytes,
     while (todo > 0) {
       const unsigned n = static_cast<unsigned>(std::min<std::uint64_t>(todo, kBatch));
       for (unsigned k = 0; k < n; ++k) {
-        std::uint8_t* p = payload.data() + k * bytes;
+        std::uint8_t* frame = payload.data() + k * slot;
+        std::uint8_t* p = frame + headers.size();
         store_be(p, kMagic, 4);
         store_be(p + 4, sent + k, 8);
-        iov[k] = {p, bytes};
+        iov[k] = {frame, slot};
         msgs[k] = {};
         msgs[k].msg_hdr.msg_iov = &iov[k];
         msgs[k].msg_hdr.msg_iovlen = 1;
+        if (!headers.empty()) {
+          msgs[k].msg_hdr.msg_name = &ll;
+          msgs[k].msg_hdr.msg_namelen = sizeof ll;
+        }
       }
       const int r = sendmmsg(fd, msgs, n, 0);
       // An error (a refused port, no buffer): the batch counts as sent, and lost.
@@ -230,7 +328,7 @@ int main(int argc, char** argv) {
   if (argc < 2) usage("a mode, send or recv, comes first");
   const std::string mode = argv[1];
   if (mode == "--help" || mode == "-h") usage("a paced UDP sender and a counting receiver");
-  std::string src, dst, bind_to;
+  std::string src, dst, bind_to, iface, dst_mac;
   double bytes = 18, pps = 0, seconds = 0, idle_ms = 500;
   for (int i = 2; i < argc; ++i) {
     const std::string key = argv[i];
@@ -239,6 +337,8 @@ int main(int argc, char** argv) {
     if (key == "--src") src = v;
     else if (key == "--dst") dst = v;
     else if (key == "--bind") bind_to = v;
+    else if (key == "--iface") iface = v;
+    else if (key == "--dst-mac") dst_mac = v;
     else if (key == "--bytes") bytes = number(v, "--bytes", 12, kMaxBytes);
     else if (key == "--pps") pps = number(v, "--pps", 1, 1e8);
     else if (key == "--seconds") seconds = number(v, "--seconds", 0.01, 3600);
@@ -248,7 +348,9 @@ int main(int argc, char** argv) {
   if (seconds <= 0) usage("--seconds is required");
   if (mode == "send") {
     if (src.empty() || dst.empty() || pps <= 0) usage("send needs --src, --dst and --pps");
-    return send_mode(address(src, false), address(dst, true), static_cast<std::size_t>(bytes), pps, seconds);
+    if (iface.empty() != dst_mac.empty()) usage("--iface and --dst-mac go together");
+    return send_mode(address(src, false), address(dst, true), static_cast<std::size_t>(bytes), pps, seconds, iface,
+                     dst_mac);
   }
   if (mode == "recv") {
     if (bind_to.empty()) usage("recv needs --bind");

@@ -305,14 +305,14 @@ tunnel_probe_interval_ms = 1000
 [[port]]
 name = "wan"
 role = "wan"
-device = "net_af_packet0,iface=wan,framecnt=4096"
+device = "net_af_packet0,iface=wan,framecnt=4096,qdisc_bypass=1"
 address = "{self.wan_ip(n)}/24"
 mac = "{self.mac(n, 2)}"
 exception_iface = "mgw0"
 [[port]]
 name = "lan"
 role = "lan"
-device = "net_af_packet1,iface=lan,framecnt=4096"
+device = "net_af_packet1,iface=lan,framecnt=4096,qdisc_bypass=1"
 address = "{self.lan_ip(n)}/28"
 mac = "{self.mac(n, 1)}"
 """
