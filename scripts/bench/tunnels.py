@@ -970,7 +970,7 @@ def print_table(rows):
         if i == 0:
             print("  ".join("-" * w for w in widths))
     if any(r.get("udp64_limited_by") == "sender" or r.get("udp1400_limited_by") == "sender" for r in rows):
-        print("* iperf3's sender could not offer more (its core was full): a lower bound")
+        print("* the sender could not offer more (its core, shared with the gateway, was full): a lower bound")
     print("ratio rows: meshgw / tool for TCP (column 2) and the 64-byte loss-free rate (column 3)")
 
 

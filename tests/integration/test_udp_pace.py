@@ -76,6 +76,8 @@ def test_other_datagrams_are_not_counted(udp_pace):
      "--bytes = '4'"),
     (["recv", "--bind", "127.0.0.1:9", "--seconds", "1", "--rate", "3"], "unknown option '--rate'"),
     (["recv", "--seconds", "1"], "recv needs --bind"),
+    (["send", "--src", "127.0.0.1", "--dst", "127.0.0.1:9", "--pps", "10", "--seconds", "1", "--iface", "lo"],
+     "--iface and --dst-mac go together"),
     (["recv", "--bind", "127.0.0.1:9", "--seconds"], "--seconds: needs a value"),
 ])
 def test_bad_arguments_are_refused_naming_them(udp_pace, argv, message):
@@ -83,3 +85,42 @@ def test_bad_arguments_are_refused_naming_them(udp_pace, argv, message):
     assert p.returncode == 2
     assert message in p.stderr, p.stderr
     assert p.stdout == ""
+
+
+def test_frames_on_an_interface_reach_a_udp_socket(udp_pace):
+    """--iface: whole frames on AF_PACKET to the next hop's MAC, received by
+    an ordinary UDP socket (two namespaces and a veth; root only)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network namespaces, AF_PACKET)")
+    tag = f"up{os.getpid() % 100000}"
+    a, b = f"{tag}a", f"{tag}b"
+    made = []
+    try:
+        for ns in (a, b):
+            subprocess.run(["ip", "netns", "add", ns], check=True)
+            made.append(ns)
+        subprocess.run(["ip", "link", "add", "va", "netns", a, "type", "veth", "peer", "name", "vb", "netns", b],
+                       check=True)
+        for ns, dev, addr in ((a, "va", "198.18.7.1/24"), (b, "vb", "198.18.7.2/24")):
+            subprocess.run(["ip", "-n", ns, "addr", "add", addr, "dev", dev], check=True)
+            subprocess.run(["ip", "-n", ns, "link", "set", dev, "up"], check=True)
+        mac = json.loads(subprocess.run(["ip", "-n", b, "-j", "link", "show", "vb"], capture_output=True, text=True,
+                                        check=True).stdout)[0]["address"]
+        recv = subprocess.Popen(["ip", "netns", "exec", b, udp_pace, "recv", "--bind", "198.18.7.2:47214",
+                                 "--seconds", "6", "--idle-ms", "400"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+        send = subprocess.run(["ip", "netns", "exec", a, udp_pace, "send", "--src", "198.18.7.1",
+                               "--dst", "198.18.7.2:47214", "--bytes", "18", "--pps", "20000", "--seconds", "0.5",
+                               "--iface", "va", "--dst-mac", mac], capture_output=True, text=True, timeout=20)
+        out, _ = recv.communicate(timeout=20)
+        assert send.returncode == 0, send.stderr
+        tx, rx = json.loads(send.stdout), json.loads(out)
+        assert abs(tx["sent"] - 10000) <= 500, tx
+        assert rx["received"] == tx["sent"] and rx["foreign"] == 0, (tx, rx)
+        bad = subprocess.run(["ip", "netns", "exec", a, udp_pace, "send", "--src", "198.18.7.1",
+                              "--dst", "198.18.7.2:47214", "--pps", "10", "--seconds", "0.1", "--iface", "va",
+                              "--dst-mac", "00:11:22"], capture_output=True, text=True, timeout=20)
+        assert bad.returncode == 2 and "--dst-mac '00:11:22': want six hex bytes" in bad.stderr
+    finally:
+        for ns in made:
+            subprocess.run(["ip", "netns", "del", ns], check=False)
