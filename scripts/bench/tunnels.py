@@ -29,8 +29,7 @@ DESCRIPTION
     meshgw      build/controlplane/agent/meshgw with a static configuration
                 (no controller): net_af_packet ports on the lan and wan veths
                 (framecnt=4096, qdisc_bypass=1: its frames skip the veth's
-                qdisc, which cut a 64-byte frame's cost on the shared core
-                by a quarter; no kernel address), one [[tunnel]] each way
+                qdisc; no kernel address), one [[tunnel]] each way
                 (path [gwA, gwB], next_hop the peer's underlay address, keys
                 from `meshctl esp keygen`), a [[route]] to the other site,
                 main_cpu and worker_cpus on the side's CPU, idle = "sleep",
